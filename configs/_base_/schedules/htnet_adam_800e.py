@@ -1,0 +1,8 @@
+# HTNet / AHMSA schedule (HTNet official code, paper A Sec. 4, paper B Table 3):
+# Adam lr 5e-5, no weight decay, batch 256, 800 epochs, a fresh model per fold.
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-5, betas=(0.9, 0.999),
+                                    weight_decay=0.0))
+param_scheduler = []
+train_cfg = dict(by_epoch=True, max_epochs=800, val_interval=1)
+val_cfg = None
+test_cfg = dict()

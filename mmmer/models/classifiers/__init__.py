@@ -1,0 +1,1 @@
+from .me_classifier import MEClassifier  # noqa: F401

@@ -1,0 +1,1 @@
+from .me_data_preprocessor import MEDataPreprocessor  # noqa: F401

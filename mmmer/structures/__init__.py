@@ -1,0 +1,3 @@
+from .me_data_sample import MEDataSample
+
+__all__ = ['MEDataSample']
