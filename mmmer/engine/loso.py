@@ -18,6 +18,7 @@ Guarantees:
   the predictions of all shards.
 """
 import copy
+import glob
 import json
 import os
 import os.path as osp
@@ -284,7 +285,15 @@ class LOSOLoop:
             with open(marker) as f:
                 path = f.read().strip()
         else:
-            path = osp.join(fold_dir, ckpt)
+            # A glob such as 'best_UAR_epoch_*.pth' (MMEngine puts the epoch in
+            # the best-checkpoint name) must match exactly one file.
+            matches = sorted(glob.glob(osp.join(fold_dir, ckpt)))
+            if len(matches) != 1:
+                raise FileNotFoundError(
+                    f'loso.init_from: {osp.join(fold_dir, ckpt)} matches '
+                    f'{len(matches)} files ({[osp.basename(m) for m in matches]}); '
+                    f'expected exactly one checkpoint of fold {subject}.')
+            path = matches[0]
         if not osp.exists(path):
             raise FileNotFoundError(f'loso.init_from: checkpoint {path} of fold {subject} '
                                     'does not exist.')
@@ -338,7 +347,9 @@ class LOSOLoop:
         summary = summarize_predictions(records, class_names)
         summary['num_folds'] = len(self.subjects())
         summary['config'] = self.cfg.filename or ''
-        summary['config_text'] = self.cfg.pretty_text
+        # The resolved config as data (Config.pretty_text runs yapf, which
+        # costs tens of seconds on big configs).
+        summary['config_dict'] = json.loads(json.dumps(self.cfg.to_dict(), default=str))
         summary['selection'] = self.loso_cfg.get('selection', 'last')
         if self.loso_cfg.get('oracle'):
             try:

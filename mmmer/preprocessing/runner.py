@@ -38,8 +38,24 @@ def _build_pipeline(pipeline_cfg):
     return Compose([TRANSFORMS.build(copy.deepcopy(t)) for t in pipeline_cfg])
 
 
-def _init_worker(pipeline_cfg):
+def _transform_modules(pipeline_cfg):
+    """Modules defining the pipeline's transforms, so that spawned workers can
+    import plugin transforms (``custom_imports``) as well as mmmer's own."""
+    import mmmer.datasets.transforms  # noqa: F401
+    from mmmer.registry import TRANSFORMS
+    modules = []
+    for t in pipeline_cfg:
+        cls = TRANSFORMS.get(t['type']) if isinstance(t.get('type'), str) else t['type']
+        if cls is not None and cls.__module__ not in modules:
+            modules.append(cls.__module__)
+    return modules
+
+
+def _init_worker(pipeline_cfg, modules=()):
     global _WORKER_PIPELINE
+    import importlib
+    for name in modules:
+        importlib.import_module(name)
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     try:
         import cv2
@@ -130,9 +146,12 @@ def run_preprocessing(data_list: List[dict], preprocess_cfg: dict,
             _collect(index, err, flags, failures, fallbacks)
             bar.update(1)
     else:
-        ctx = mp.get_context(cfg.get('mp_start_method', 'fork'))
+        # 'spawn': forking a process that already runs torch/OpenCV threads can
+        # deadlock the children (seen here: workers stuck in a futex at start).
+        ctx = mp.get_context(cfg.get('mp_start_method', 'spawn'))
+        modules = _transform_modules(pipeline_cfg)
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(pipeline_cfg,)) as pool:
+                                 initargs=(pipeline_cfg, modules)) as pool:
             for index, err, flags in pool.map(_process_one, todo, chunksize=1):
                 _collect(index, err, flags, failures, fallbacks)
                 bar.update(1)

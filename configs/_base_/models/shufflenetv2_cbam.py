@@ -1,0 +1,44 @@
+# ShuffleNetV2 1.0x + CBAM + SVM (hinge) head: "ShuffleNetV2 with CBAM", paper D
+# (Liu et al., Sci. Rep. 2022), Table 1 layout, CBAM eqs. 10-11, hinge eq. 17.
+#
+# Choices (paper silent -> spec proposal, specs/shufflenet.md):
+# - CBAM is "applied only once in the network structure"; it sits after conv5
+#   (1024 x 7 x 7), reduction r = 16, 7x7 spatial kernel.
+# - LeakyReLU slope 0.01 everywhere (PyTorch default; Keras' default is 0.3).
+# - Head: dropout 0.5, Linear(1024, 3), squared multi-class hinge (p = 2,
+#   margin 1) + 0.2 * sum(w^2) over every Conv/Linear kernel of the model
+#   (paper: "convolutional and fully-connected layers ... L2 regularization at
+#   a scale of 0.2"), as an explicit loss term, not optimizer weight decay.
+# - Input: 3 x 224 x 224 in [0, 1] (GrayToThreeChannels / FlowToImage scale to
+#   [0, 1]); no mean/std normalisation (the paper mentions none; BN follows
+#   conv1).
+#
+# Trainable parameters with the 3-class head: 1,388,938 = 1,253,604 (backbone)
+# + 132,259 (CBAM) + 3,075 (head); the paper's abstract says 1.53 M for "the
+# model" without naming the variant (pinned in
+# tests/test_models/test_backbones/test_shufflenet_v2.py).
+model = dict(
+    type='MEClassifier',
+    data_preprocessor=dict(type='MEDataPreprocessor', mean=None, std=None),
+    backbone=dict(
+        type='ShuffleNetV2',
+        stage_channels=(116, 232, 464),
+        stage_repeats=(4, 8, 4),
+        conv5_channels=1024,
+        act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
+        out_indices=(3, ),
+        global_pool=True,
+        plugins=[
+            dict(position='after_conv5',
+                 cfg=dict(type='CBAM', reduction=16, spatial_kernel=7)),
+        ]),
+    neck=None,
+    head=dict(
+        type='SVMHingeHead',
+        num_classes=3,
+        in_channels=1024,
+        loss=dict(type='MultiClassHingeLoss', margin=1.0, p=2),
+        dropout=0.5,
+        l2_weight=0.2,
+        l2_scope='model'),
+)

@@ -1,0 +1,13 @@
+# AHMSA-Net (seed paper B) on CAS(ME)^3 part A, 3 classes, LOSO (B table 5).
+# Same model and schedule as ./ahmsa_3db.py (Adam 5e-6, batch 256, 800
+# epochs); inputs are mmmer's TV-L1 flow/strain tiles from the casme3 base
+# (B: TV-L1 + strain; the HTNet repo's CAS(ME)^3 builder used Farneback and
+# magnitude instead).
+_base_ = [
+    '../_base_/models/ahmsa.py',
+    '../_base_/datasets/casme3.py',
+    '../_base_/schedules/htnet_adam_800e.py',
+    '../_base_/default_runtime.py',
+]
+optim_wrapper = dict(optimizer=dict(lr=5e-6, fused=True))
+train_dataloader = dict(batch_size=256)

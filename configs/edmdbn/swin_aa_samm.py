@@ -1,0 +1,25 @@
+# EDMDBN on SAMM, MEGC2019 3 classes, LOSO. SAMM ships raw grayscale frames, so
+# the key frames are aligned to the OpenFace template from dlib landmarks of
+# the onset frame and cropped from the landmarks (paper Sec. 3.1, 4.3).
+# Class-weighted cross-entropy w_i = M / (K M_i) (paper Eq. 3, Sec. 4.3: SAMM
+# only); 'auto' is resolved by the LOSO loop from each fold's training
+# subjects. Network, input and schedule as in swin_aa_casme2.py.
+_base_ = [
+    '../_base_/models/edmdbn.py',
+    '../_base_/datasets/samm.py',
+    '../_base_/schedules/edmdbn_adamw_60e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(head=dict(loss=dict(class_weight='auto')))
+
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
+                 pipeline={{_base_.edmdbn_train_pipeline}}))
+test_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
+                 pipeline={{_base_.edmdbn_test_pipeline}}))

@@ -1,0 +1,23 @@
+# HTNet (Wang et al. 2024) on the MEGC2019 composite 3DB, LOSO over 68
+# subjects, with the official schedule: Adam lr 5e-5, batch 256, 800 epochs.
+# Paper/official code vs this config (specs/flow_models.md 1):
+# - blocks (2, 2, 10) as main_HTNet.py (the 3-dataset script and papers A/B
+#   use (2, 2, 8): set model.backbone.block_repeats=(2, 2, 8)).
+# - Official training keeps the test-fold best epoch (an oracle); mmmer
+#   reports the last epoch, and the oracle only with loso.oracle=True.
+# - Official loader uses shuffle=False (batches grouped by class) and the
+#   file's (strain, v, u) plane order; the dataset base shuffles and uses
+#   (u, v, strain). For a from-scratch model a fixed channel permutation only
+#   permutes patch-embedding inputs (same init distribution). For a bit-level
+#   reproduction set train_dataloader.sampler.shuffle=False and the dataset's
+#   LoadFlowImage channel_order='file'.
+# - Adam fused=True: the same update rule in one kernel (2x faster step on
+#   CPU for 140M parameters).
+_base_ = [
+    '../_base_/models/htnet.py',
+    '../_base_/datasets/flow_folder_3db.py',
+    '../_base_/schedules/htnet_adam_800e.py',
+    '../_base_/default_runtime.py',
+]
+optim_wrapper = dict(optimizer=dict(lr=5e-5, fused=True))
+train_dataloader = dict(batch_size=256)

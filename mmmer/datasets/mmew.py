@@ -1,0 +1,142 @@
+"""MMEW micro-expression part: ``MMEW_Micro_Exp.xlsx`` + emotion-sorted folders.
+
+Facts used (specs/datasets.md sections 5, 7):
+
+- Layout ``<data_root>/Micro_Expression/{emotion}/{Filename}/{frame}.jpg``:
+  clips sit in a folder per emotion and frame files are named by their frame
+  number (``onset.jpg``, ``apex.jpg`` exist).
+- Emotion folders: anger, disgust, fear, happiness, others, sadness,
+  surprise; some releases name ``others`` ``repression``. Clip folders are
+  therefore looked up by ``Filename`` across all emotion folders, and a
+  folder that disagrees with the sheet's emotion is reported.
+- Sheet (first sheet): ``Subject | Filename | OnsetFrame | ApexFrame |
+  OffsetFrame | Action Units | Estimated Emotion | remarks``; Subject numeric
+  1-30 (namespaced ``mmew_01``).
+- 300 samples, 30 subjects: happiness 36, surprise 89, disgust 72, fear 16,
+  sadness 13, anger 8, others 66; 3-class 234 = 109/36/89.
+- MEB rewrites apex/offset of 16 rows; here impossible triples are repaired by
+  rule (:class:`~mmmer.datasets.utils.KeyFrameRepairer`) and logged.
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.logging import MMLogger
+
+from mmmer.registry import DATASETS
+
+from .base import DatasetLayoutError, MEDataset
+from .utils import (ClipRow, KeyFrameRepairer, build_clip_samples, cell_text,
+                    check_emotion, check_missing_clip_policy, normalize_subject,
+                    parse_exclude_clips, parse_frame_value, read_annotation_table,
+                    require_dir)
+
+MMEW_EMOTIONS = ('anger', 'disgust', 'fear', 'happiness', 'others', 'sadness',
+                 'surprise', 'repression')
+# folder names that mean the same class in different releases
+_FOLDER_ALIASES = {'repression': 'others'}
+
+LAYOUT = ('<data_root>/MMEW_Micro_Exp.xlsx and '
+          '<data_root>/<frames_dir Micro_Expression>/{emotion}/{Filename}/{frame}.jpg')
+
+
+@DATASETS.register_module()
+class MMEWDataset(MEDataset):
+    """MMEW micro-expressions (Ben et al., TPAMI 2021), 90 fps.
+
+    Args:
+        data_root (str): e.g. ``'data/mmew'``.
+        ann_file (str): the micro-expression sheet, relative to ``data_root``.
+        frames_dir (str): folder holding the emotion folders.
+        sheet_name (int | str): sheet of the workbook.
+        exclude_clips (list[tuple]): ``(subject, Filename)`` pairs to drop.
+        bad_apex (str): ``'midpoint'`` | ``'drop'`` | ``'error'``.
+        missing_clips (str): ``'error'`` | ``'skip'`` | ``'keep'``.
+    """
+    DATASET_NAME = 'mmew'
+    # whether clip folders hold exactly onset..offset is not documented for
+    # MMEW, so the sheet (not the folder) defines the clip
+    TRIMMED_CLIPS = False
+
+    def __init__(self,
+                 data_root: str = 'data/mmew',
+                 ann_file: str = 'MMEW_Micro_Exp.xlsx',
+                 frames_dir: str = 'Micro_Expression',
+                 sheet_name=0,
+                 exclude_clips: Optional[Sequence] = None,
+                 bad_apex: str = 'midpoint',
+                 missing_clips: str = 'error',
+                 **kwargs):
+        self.frames_dir = frames_dir
+        self.sheet_name = sheet_name
+        self.exclude_clips = list(exclude_clips or [])
+        self.repairer = KeyFrameRepairer(bad_apex=bad_apex)
+        self.missing_clips = check_missing_clip_policy(missing_clips)
+        super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
+
+    def _index_clip_folders(self) -> Dict[str, tuple]:
+        """``{Filename: (clip_dir, emotion folder)}`` over all emotion folders."""
+        root = require_dir(osp.join(self.data_root, self.frames_dir),
+                           'MMEW frame folder', LAYOUT)
+        index = {}
+        for emo in sorted(os.listdir(root)):
+            emo_dir = osp.join(root, emo)
+            if not osp.isdir(emo_dir):
+                continue
+            for clip in os.listdir(emo_dir):
+                clip_dir = osp.join(emo_dir, clip)
+                if not osp.isdir(clip_dir):
+                    continue
+                if clip in index:
+                    raise DatasetLayoutError(
+                        f'MMEW clip {clip!r} exists in two emotion folders: '
+                        f'{index[clip][0]} and {clip_dir}; keep one.')
+                index[clip] = (clip_dir, emo.lower())
+        return index
+
+    def parse_annotations(self) -> List[dict]:
+        require_dir(self.data_root, 'MMEW data_root', LAYOUT)
+        table = read_annotation_table(self.ann_file, header_cell='Subject',
+                                      sheet_name=self.sheet_name, layout_hint=LAYOUT)
+        c_sub = table.column_index('Subject')
+        c_file = table.column_index('Filename')
+        c_on = table.column_index('OnsetFrame', 'Onset')
+        c_ap = table.column_index('ApexFrame', 'Apex')
+        c_off = table.column_index('OffsetFrame', 'Offset')
+        c_au = table.column_index('Action Units', 'AU', required=False)
+        c_emo = table.column_index('Estimated Emotion', 'Emotion')
+        names = table.columns
+
+        rows = []
+        for i, cells in enumerate(table.rows):
+            where = table.where(i)
+            clip = cell_text(cells[c_file])
+            if not clip:
+                continue
+            emotion = check_emotion(cells[c_emo], MMEW_EMOTIONS, where, names[c_emo])
+            rows.append(ClipRow(
+                where=where, subject=normalize_subject('mmew', cells[c_sub]), clip=clip,
+                onset=parse_frame_value(cells[c_on], where, names[c_on], allow_missing=True),
+                apex=parse_frame_value(cells[c_ap], where, names[c_ap], allow_missing=True),
+                offset=parse_frame_value(cells[c_off], where, names[c_off], allow_missing=True),
+                emotion=emotion,
+                action_units=cell_text(cells[c_au]) if c_au is not None else ''))
+
+        index = self._index_clip_folders()
+        logger = MMLogger.get_current_instance()
+
+        def locate(row: ClipRow):
+            hit = index.get(row.clip)
+            if hit is None:
+                return None
+            clip_dir, folder = hit
+            canon = _FOLDER_ALIASES.get(folder, folder)
+            if canon != _FOLDER_ALIASES.get(row.emotion.lower(), row.emotion.lower()):
+                logger.warning(f'MMEWDataset: {row.where}: {row.clip} is {row.emotion!r} in '
+                               f'the sheet but sits in folder {folder!r}; the sheet wins.')
+            return clip_dir
+
+        return build_clip_samples(
+            self, rows, locate, trimmed=self.TRIMMED_CLIPS, repairer=self.repairer,
+            missing_clips=self.missing_clips, layout_hint=LAYOUT,
+            exclude=parse_exclude_clips('mmew', self.exclude_clips))

@@ -1,0 +1,1 @@
+from .class_balanced_sampler import ClassBalancedSampler  # noqa: F401

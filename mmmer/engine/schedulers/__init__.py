@@ -1,0 +1,1 @@
+from .train_loss_plateau_lr import TrainLossPlateauLR  # noqa: F401

@@ -1,0 +1,2 @@
+from .cross_entropy_loss import CrossEntropyLoss, inverse_frequency_weights  # noqa: F401
+from .hinge_loss import MultiClassHingeLoss, multi_class_hinge_loss  # noqa: F401

@@ -1,0 +1,1 @@
+from .tiny_net import TinyNet  # noqa: F401

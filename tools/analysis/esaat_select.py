@@ -1,0 +1,182 @@
+"""ESAAT attention-layer selection for one LOSO fold (paper A, spec 2.2).
+
+Builds the model of CONFIG, loads CHECKPOINT (a full LAPE-HTNet trained on
+the fold's training subjects), computes the pooled 1024-d features of every
+*training* sample of the fold (the config's train dataset with the test
+subject excluded; generated samples of dataset wrappers are not used), and
+greedily picks the k attention sublayers whose removal changes the feature
+entropy H(F) = sum_c log std_c(F) least (TE(S) = |H - H_S|). Writes
+
+- ``OUT/esaat_<subject>.json``: H(F), the TE of every candidate at every
+  greedy step, and the selected sublayers;
+- ``OUT/<derive-from name>_fold_<subject>.py``: a config composing
+  ``--derive-from`` (default: the ESAAT leaf config next to CONFIG, else
+  CONFIG itself) with ``drop_attention`` set and ``loso.subjects`` limited
+  to this fold, so ``tools/train.py`` on it trains exactly this fold.
+
+Example:
+  python tools/analysis/esaat_select.py configs/htnet/htnet_lape_3db.py \\
+      work_dirs/htnet_lape_3db --test-subject casme2_sub01 \\
+      --derive-from configs/htnet/htnet_lape_esaat_3db.py --out work_dirs/esaat
+(CHECKPOINT may be a LOSO work dir: its fold_<subject>/last_checkpoint is used.)
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import DictAction
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('config')
+    p.add_argument('checkpoint', help='checkpoint file, or a LOSO work dir')
+    p.add_argument('--test-subject', required=True,
+                   help='the held-out subject of this fold (namespaced, e.g. casme2_sub01); '
+                        'it is never used for the selection')
+    p.add_argument('--subjects-exclude', nargs='*', default=[],
+                   help='further subjects to leave out of the selection set')
+    p.add_argument('--k', type=int, default=6, help='attention sublayers to remove (6)')
+    p.add_argument('--candidates', default='top', choices=['top', 'all'],
+                   help="'top': the top-level attention sublayers (spec 2.2); 'all'")
+    p.add_argument('--derive-from', default=None,
+                   help='config the derived config composes (default: see module doc)')
+    p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--out', default='work_dirs/esaat')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                   help='key=value overrides of CONFIG (MMEngine syntax)')
+    return p.parse_args(argv)
+
+
+def resolve_checkpoint(path: str, subject: str) -> str:
+    if osp.isfile(path):
+        return path
+    if osp.isdir(path):
+        from mmmer.engine.loso import fold_dir_name
+        marker = osp.join(path, fold_dir_name(subject), 'last_checkpoint')
+        if osp.isfile(marker):
+            with open(marker) as f:
+                return f.read().strip()
+        raise FileNotFoundError(f'esaat_select: {marker} not found; train fold {subject} '
+                                'of the full model first or pass a checkpoint file.')
+    raise FileNotFoundError(f'esaat_select: checkpoint {path} does not exist.')
+
+
+def training_dataset_cfg(cfg, test_subject: str, extra_exclude=()):
+    """The fold's training dataset config (innermost MEDataset, test subject out)."""
+    from mmmer.engine.loso import _innermost_dataset
+    inner = copy.deepcopy(_innermost_dataset(cfg.train_dataloader.dataset))
+    keep = inner.get('subjects')
+    if keep is not None and test_subject in keep:
+        raise ValueError(f'esaat_select: the config keeps subjects={list(keep)}, which '
+                         f'includes the test subject {test_subject}; refusing to select '
+                         'layers on test data.')
+    excl = list(inner.get('exclude_subjects', []) or [])
+    inner['exclude_subjects'] = excl + [test_subject] + list(extra_exclude)
+    # Deterministic features: the test pipeline (no augmentation) on training samples.
+    test_ds = cfg.get('test_dataloader', {}) and cfg.test_dataloader.get('dataset')
+    if test_ds is not None:
+        inner['pipeline'] = copy.deepcopy(_innermost_dataset(test_ds).get(
+            'pipeline', inner.get('pipeline', [])))
+    inner['test_mode'] = False
+    return inner
+
+
+def collect_inputs(model, dataset, batch_size):
+    from mmengine.dataset import pseudo_collate
+    batches = []
+    for lo in range(0, len(dataset), batch_size):
+        data = pseudo_collate([dataset[i] for i in range(lo, min(lo + batch_size, len(dataset)))])
+        batches.append(model.data_preprocessor(data, False)['inputs'])
+    return batches
+
+
+def default_derive_from(config: str) -> str:
+    base = osp.basename(config)
+    if '_esaat' not in base and base.startswith('htnet_lape_'):
+        cand = osp.join(osp.dirname(config), base.replace('htnet_lape_', 'htnet_lape_esaat_', 1))
+        if osp.isfile(cand):
+            return cand
+    return config
+
+
+def derived_config_text(derive_from, config, checkpoint, subject, selected, work_dir):
+    return (
+        f'# ESAAT selection for LOSO fold {subject!r}, written by\n'
+        f'# tools/analysis/esaat_select.py from {osp.abspath(config)}\n'
+        f'# and {osp.abspath(checkpoint)} (greedy minimal |H - H_S|,\n'
+        f'# training subjects only). Trains this fold only; every fold writes\n'
+        f'# into the shared work_dir below.\n'
+        f'_base_ = [{osp.abspath(derive_from)!r}]\n'
+        f'model = dict(backbone=dict(drop_attention={sorted(selected)!r}))\n'
+        f'loso = dict(subjects=[{subject!r}])\n'
+        f'work_dir = {work_dir!r}\n')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+
+    from mmmer.engine.loso import build_dataset
+    from mmmer.models.utils.esaat import (HTNetFeatureFunction, format_ranking,
+                                          greedy_attention_removal)
+    from mmmer.registry import MODELS
+    from mmmer.utils import register_all_modules
+    from mmmer.utils.io import dump_json_atomic, write_text_atomic
+
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    model = MODELS.build(cfg.model)
+    backbone = model.backbone
+    if not hasattr(backbone, 'bypass_attention'):
+        raise TypeError(f'esaat_select: backbone {type(backbone).__name__} has no '
+                        'attention bypass; ESAAT is implemented for HTNet.')
+    ckpt = resolve_checkpoint(args.checkpoint, args.test_subject)
+    load_checkpoint(model, ckpt, map_location='cpu', strict=True)
+    model.eval()
+
+    ds_cfg = training_dataset_cfg(cfg, args.test_subject, args.subjects_exclude)
+    dataset = build_dataset(ds_cfg)
+    subjects = dataset.get_subjects() if hasattr(dataset, 'get_subjects') else []
+    if args.test_subject in subjects:
+        raise RuntimeError(f'esaat_select: test subject {args.test_subject} is still in the '
+                           'selection set; refusing.')
+    if len(dataset) < 2:
+        raise ValueError(f'esaat_select: only {len(dataset)} training samples for fold '
+                         f'{args.test_subject}; check --test-subject and the dataset.')
+    with torch.no_grad():
+        batches = collect_inputs(model, dataset, args.batch_size)
+    top = backbone.num_hierarchies - 1
+    candidates = backbone.level_indices(top) if args.candidates == 'top' else [
+        k for lvl in range(backbone.num_hierarchies) for k in backbone.level_indices(lvl)]
+    feature_fn = HTNetFeatureFunction(backbone, batches, candidates)
+    result = greedy_attention_removal(feature_fn, candidates, args.k)
+    result.update(config=osp.abspath(args.config), checkpoint=osp.abspath(ckpt),
+                  test_subject=args.test_subject, num_samples=len(dataset),
+                  train_subjects=subjects,
+                  indexing='HTNet global block index in processing order (level 0 first)')
+    print(format_ranking(result))
+
+    os.makedirs(args.out, exist_ok=True)
+    safe = ''.join(c if (c.isalnum() or c in '-_.') else '_' for c in args.test_subject)
+    json_path = osp.join(args.out, f'esaat_{safe}.json')
+    dump_json_atomic(result, json_path)
+    derive_from = args.derive_from or default_derive_from(args.config)
+    name = osp.splitext(osp.basename(derive_from))[0]
+    cfg_path = osp.join(args.out, f'{name}_fold_{safe}.py')
+    write_text_atomic(derived_config_text(derive_from, args.config, ckpt, args.test_subject,
+                                          result['selected'],
+                                          osp.join('work_dirs', name + '_selected')), cfg_path)
+    print(f'ranking: {json_path}\nderived config: {cfg_path}')
+    return result, json_path, cfg_path
+
+
+if __name__ == '__main__':
+    sys.exit(0 if main() else 1)

@@ -1,0 +1,197 @@
+"""Classic two-step SVM on the features of trained LOSO fold checkpoints.
+
+Paper D classifies with an SVM; mmmer trains it end to end (SVMHingeHead).
+This tool offers the classic alternative (specs/shufflenet.md): for every
+fold of a finished LOSO work dir,
+
+1. load that fold's checkpoint (``work_dir/fold_<subject>/``),
+2. extract the backbone (+ plug-ins, + neck) features -- the pooled 1024-d
+   conv5 vector for ShuffleNetV2 -- of every sample with the TEST pipeline
+   (no augmentation, no flip-expanded copies),
+3. fit ``StandardScaler + sklearn.svm.SVC`` on the fold's TRAINING subjects
+   only (every subject except the held-out one),
+4. predict the held-out subject.
+
+Predictions are pooled over folds and scored once (UF1 / UAR / Acc, as the
+LOSO loop does). Each finished fold is written atomically, so a rerun skips it.
+
+Example::
+
+    python tools/analysis/svm_two_step.py \
+        configs/shufflenet/shufflenetv2_vit_svm_casme2.py \
+        work_dirs/shufflenetv2_vit_svm_casme2 --checkpoint last --C 1.0
+"""
+import argparse
+import copy
+import glob
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', help='config the fold checkpoints were trained with')
+    p.add_argument('work_dir', help='LOSO work dir holding fold_<subject>/')
+    p.add_argument('--checkpoint', default='last',
+                   help="'last' (the fold's last_checkpoint), or a file name / glob "
+                        "inside each fold dir (e.g. 'epoch_50.pth')")
+    p.add_argument('--kernel', default='linear', help='SVC kernel')
+    p.add_argument('--C', type=float, default=1.0, help='SVC C')
+    p.add_argument('--folds', nargs='*', help='only these subjects')
+    p.add_argument('--batch-size', type=int, default=32)
+    p.add_argument('--out-dir', default=None,
+                   help='default: <work_dir>/svm_two_step_<kernel>_C<C>')
+    p.add_argument('--device', default='cpu')
+    return p.parse_args(argv)
+
+
+def fold_checkpoint(fold_dir: str, checkpoint: str) -> str:
+    """Path of the checkpoint of one fold; clear errors if absent/ambiguous."""
+    if checkpoint == 'last':
+        marker = osp.join(fold_dir, 'last_checkpoint')
+        if not osp.exists(marker):
+            raise FileNotFoundError(f'{marker} not found: the fold was not trained '
+                                    '(or trained elsewhere).')
+        with open(marker) as f:
+            path = f.read().strip()
+        if not osp.isabs(path) and not osp.exists(path):
+            path = osp.join(fold_dir, osp.basename(path))
+        return path
+    matches = sorted(glob.glob(osp.join(fold_dir, checkpoint)))
+    if len(matches) != 1:
+        raise FileNotFoundError(f'{osp.join(fold_dir, checkpoint)} matches '
+                                f'{len(matches)} files ({matches}); need exactly one.')
+    return matches[0]
+
+
+def fit_predict_fold(features: np.ndarray, labels: np.ndarray,
+                     subjects: Sequence[str], test_subject: str,
+                     kernel: str = 'linear', C: float = 1.0) -> Dict[str, np.ndarray]:
+    """Fit scaler + SVC on every subject but ``test_subject``; predict it.
+
+    Returns ``dict(test_index, pred, train_index)``. The scaler statistics
+    and the SVM see training subjects only.
+    """
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+    subjects = np.asarray(subjects)
+    test = np.flatnonzero(subjects == test_subject)
+    train = np.flatnonzero(subjects != test_subject)
+    if test.size == 0:
+        raise ValueError(f'fold {test_subject}: no samples of this subject')
+    if np.unique(labels[train]).size < 2:
+        raise ValueError(f'fold {test_subject}: training subjects hold fewer than '
+                         '2 classes; an SVM cannot be fitted')
+    clf = make_pipeline(StandardScaler(), SVC(kernel=kernel, C=C))
+    clf.fit(features[train], labels[train])
+    return dict(test_index=test, pred=clf.predict(features[test]), train_index=train)
+
+
+def build_feature_dataset(cfg):
+    """All samples (every subject) with the test pipeline."""
+    from mmmer.engine.loso import _innermost_dataset
+    from mmmer.registry import DATASETS
+    ds_cfg = copy.deepcopy(_innermost_dataset(cfg.test_dataloader.dataset))
+    ds_cfg.pop('subjects', None)
+    ds_cfg.pop('exclude_subjects', None)
+    ds_cfg['test_mode'] = True
+    return DATASETS.build(ds_cfg)
+
+
+def extract_features(model, dataset, batch_size: int, device: str) -> np.ndarray:
+    import torch
+    from mmengine.dataset import pseudo_collate
+    from torch.utils.data import DataLoader
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False,
+                        collate_fn=pseudo_collate, num_workers=0)
+    feats = []
+    model.eval()
+    with torch.no_grad():
+        for data in loader:
+            data = model.data_preprocessor(data, False)
+            f = model.extract_feat(data['inputs'])
+            if isinstance(f, (tuple, list)):
+                f = f[-1]
+            if f.ndim == 4:
+                f = f.mean(dim=(2, 3))
+            feats.append(f.flatten(1).cpu().numpy())
+    return np.concatenate(feats).astype(np.float64)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+
+    from mmmer.engine.loso import fold_dir_name, summarize_predictions
+    from mmmer.registry import MODELS
+    from mmmer.utils import register_all_modules
+    from mmmer.utils.io import dump_json_atomic
+
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    out_dir = args.out_dir or osp.join(
+        args.work_dir, f'svm_two_step_{args.kernel}_C{args.C:g}')
+    os.makedirs(out_dir, exist_ok=True)
+
+    dataset = build_feature_dataset(cfg)
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    subjects = [d['subject'] for d in infos]
+    labels = np.asarray([d['gt_label'] for d in infos], dtype=np.int64)
+    folds = list(dict.fromkeys(subjects))
+    if args.folds:
+        unknown = sorted(set(args.folds) - set(folds))
+        if unknown:
+            raise SystemExit(f'--folds {unknown} are not subjects of the dataset')
+        folds = [s for s in folds if s in set(args.folds)]
+
+    records: List[dict] = []
+    skipped = []
+    for subject in folds:
+        fold_file = osp.join(out_dir, f'{fold_dir_name(subject)}.json')
+        if osp.exists(fold_file):
+            with open(fold_file) as f:
+                records.extend(json.load(f))
+            continue
+        fold_dir = osp.join(args.work_dir, fold_dir_name(subject))
+        try:
+            ckpt = fold_checkpoint(fold_dir, args.checkpoint)
+        except FileNotFoundError as e:
+            skipped.append(subject)
+            print(f'fold {subject}: skipped ({e})', flush=True)
+            continue
+        model = MODELS.build(copy.deepcopy(cfg.model)).to(args.device)
+        load_checkpoint(model, ckpt, map_location=args.device, strict=False,
+                        logger='silent')
+        feats = extract_features(model, dataset, args.batch_size, args.device)
+        res = fit_predict_fold(feats, labels, subjects, subject, args.kernel, args.C)
+        fold_records = [dict(subject=subject, dataset=infos[i].get('dataset'),
+                             clip=infos[i].get('clip'), gt_label=int(labels[i]),
+                             pred_label=int(p))
+                        for i, p in zip(res['test_index'], res['pred'])]
+        dump_json_atomic(fold_records, fold_file)
+        records.extend(fold_records)
+        acc = np.mean([r['gt_label'] == r['pred_label'] for r in fold_records])
+        print(f'fold {subject}: {len(fold_records)} test samples, acc {acc:.3f} '
+              f'({ckpt})', flush=True)
+    if skipped:
+        print(f'{len(skipped)} fold(s) without checkpoints, not scored: {skipped}')
+    if not records:
+        raise SystemExit('no fold could be evaluated')
+    summary = summarize_predictions(records, list(dataset.metainfo['classes']))
+    summary.update(num_folds=len(folds) - len(skipped), skipped_folds=skipped,
+                   svm=dict(kernel=args.kernel, C=args.C), checkpoint=args.checkpoint,
+                   config=args.config)
+    dump_json_atomic(summary, osp.join(out_dir, 'summary.json'))
+    print(f"two-step SVM (pooled over {summary['num_folds']} folds): "
+          f"UF1 {summary['UF1']:.4f} UAR {summary['UAR']:.4f} Acc {summary['Acc']:.4f}")
+    return summary
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,128 @@
+"""Re-evaluate a checkpoint or a whole LOSO work dir.
+
+    python tools/test.py CONFIG LOSO_WORK_DIR   [--work-dir OUT]
+    python tools/test.py CONFIG CHECKPOINT.pth  [--subjects a,b] [--work-dir OUT]
+
+With a LOSO work dir, each ``fold_<subject>/`` checkpoint (its
+``last_checkpoint``) is evaluated on its own held-out subject and the pooled
+summary is written to OUT (default ``LOSO_WORK_DIR/retest``) exactly like
+``tools/train.py`` writes it. With a single checkpoint, the config's test set
+(optionally restricted to ``--subjects``) is evaluated and summarised.
+Checkpoints are loaded with ``torch.load(weights_only=True)``.
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+import sys
+import time
+
+from mmengine.config import Config, DictAction
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='mmmer test')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', help='a .pth file or a LOSO work dir')
+    parser.add_argument('--work-dir', help='where to write predictions and the summary')
+    parser.add_argument('--subjects', help='comma-separated subjects (single checkpoint)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def _read_last_checkpoint(fold_dir):
+    marker = osp.join(fold_dir, 'last_checkpoint')
+    if not osp.exists(marker):
+        raise FileNotFoundError(f'{fold_dir} has no last_checkpoint: that fold never '
+                                'saved a checkpoint (was it trained?).')
+    with open(marker) as f:
+        path = f.read().strip()
+    if not osp.isabs(path) or not osp.exists(path):
+        path = osp.join(fold_dir, osp.basename(path))
+    return path
+
+
+def test_loso_dir(cfg, loso_dir, out_dir):
+    from mmengine.runner import Runner
+
+    from mmmer.engine import LOSOLoop
+    from mmmer.engine.loso import fold_dir_name
+    loop = LOSOLoop(cfg, work_dir=out_dir)
+    for subject in loop.subjects():
+        fold_src = osp.join(loso_dir, fold_dir_name(subject))
+        if not osp.isdir(fold_src):
+            raise FileNotFoundError(f'{loso_dir} has no {fold_dir_name(subject)}/: the '
+                                    'LOSO run is incomplete; finish it with tools/train.py.')
+        ckpt = _read_last_checkpoint(fold_src)
+        fold_cfg = loop.build_fold_cfg(subject)
+        fold_cfg.load_from = ckpt
+        fold_cfg.resume = False
+        Runner.from_cfg(fold_cfg).test()
+    return loop.summarize()
+
+
+def test_checkpoint(cfg, ckpt, out_dir, subjects=None):
+    from mmengine.runner import Runner
+
+    from mmmer.engine.loso import summarize_predictions, write_summary
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = out_dir
+    cfg.load_from = ckpt
+    cfg.resume = False
+    test_ds = cfg.test_dataloader.dataset
+    while 'dataset' in test_ds and isinstance(test_ds['dataset'], dict):
+        test_ds = test_ds['dataset']
+    if subjects:
+        test_ds['subjects'] = subjects
+    pred_file = osp.join(out_dir, 'predictions.json')
+    evaluators = cfg.get('test_evaluator') or dict(type='MEMetric')
+    evaluators = [evaluators] if isinstance(evaluators, dict) else list(evaluators)
+    cfg.test_evaluator = evaluators + [dict(type='SaveMEPredictions', out_file=pred_file)]
+    cfg.train_dataloader = None
+    cfg.train_cfg = None
+    cfg.optim_wrapper = None
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+    import json
+    with open(pred_file) as f:
+        records = json.load(f)
+    summary = summarize_predictions(records, runner.test_dataloader.dataset.class_names)
+    summary['num_folds'] = len({r['subject'] for r in records})
+    summary['config'] = cfg.filename or ''
+    summary['checkpoint'] = ckpt
+    write_summary(summary, out_dir)
+    return summary
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import mmmer  # noqa: F401
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    target = osp.abspath(args.checkpoint)
+    if osp.isdir(target):
+        out = args.work_dir or osp.join(target, 'retest')
+        summary = test_loso_dir(cfg, target, out)
+    elif osp.isfile(target):
+        out = args.work_dir or osp.join(
+            osp.dirname(target), 'test_' + time.strftime('%Y%m%d_%H%M%S'))
+        subjects = args.subjects.split(',') if args.subjects else None
+        summary = test_checkpoint(cfg, target, out, subjects)
+    else:
+        raise SystemExit(f'{args.checkpoint}: no such checkpoint file or LOSO work dir')
+    print(f"UF1 {summary['UF1']:.4f} UAR {summary['UAR']:.4f} Acc {summary['Acc']:.4f} "
+          f"-> {osp.join(out, 'loso_summary.json')}")
+
+
+if __name__ == '__main__':
+    main()
