@@ -8,7 +8,7 @@
 # - A: "a diffusion model with a U-Net", cosine noise schedule, MSE on the
 #   noise (eq. 9), ancestral sampling (eq. 10, written without the
 #   1/sqrt(1 - alpha_bar_t) factor; the correct DDPM step is used).
-# - Here: class-conditional diffusers UNet2DModel on the 28x28x3 classifier
+# - Here (../_base_/models/htnet_ddpm_generator.py): class-conditional diffusers UNet2DModel on the 28x28x3 classifier
 #   input scaled x/127.5 - 1, channels (64, 128, 128), 2 ResBlocks per level,
 #   attention at 14 and 7, GroupNorm 32 (6,804,483 params); T = 1000 cosine
 #   ('squaredcos_cap_v2'), epsilon prediction, AdamW 2e-4, batch 128, 20k
@@ -26,40 +26,11 @@
 # optionally pre-sample every fold, then run the LOSO:
 #   python tools/augment/sample_ddpm.py configs/htnet/htnet_lape_esaat_ddpm_3db.py --all-folds
 #   python tools/train.py configs/htnet/htnet_lape_esaat_ddpm_3db.py
-_base_ = ['./htnet_lape_esaat_3db.py']
-
-diffusion = dict(
-    num_groups=5,
-    group_seed=0,
-    unet=dict(
-        sample_size=28,
-        block_out_channels=(64, 128, 128),
-        layers_per_block=2,
-        down_block_types=('DownBlock2D', 'AttnDownBlock2D', 'AttnDownBlock2D'),
-        up_block_types=('AttnUpBlock2D', 'AttnUpBlock2D', 'UpBlock2D'),
-        norm_num_groups=32,
-        attention_head_dim=8),
-    scheduler=dict(
-        num_train_timesteps=1000,
-        beta_schedule='squaredcos_cap_v2',
-        prediction_type='epsilon',
-        variance_type='fixed_small',
-        clip_sample=True,
-        clip_sample_range=1.0),
-    train=dict(steps=20000, batch_size=128, lr=2e-4, weight_decay=0.01, ema=0.999,
-               seed=0, log_interval=100, checkpoint_interval=1000),
-    sample=dict(num_inference_steps=1000, batch_size=256, seed=0),
-    topup='majority',
-    device='auto',
-    # Shared by every classifier config that uses these generators.
-    work_dir='work_dirs/generators/ddpm_3db')
+_base_ = ['./htnet_lape_esaat_3db.py', '../_base_/models/htnet_ddpm_generator.py']
 
 # The LOSO loop writes each fold's exclude_subjects into the wrapped dataset.
+# 20k steps per generator: train them with tools/augment/train_ddpm.py.
 train_dataloader = dict(dataset=dict(
-    _delete_=True,
-    type='GeneratedAugmentDataset',
-    dataset={{_base_.train_dataloader.dataset}},
-    generators_dir=diffusion['work_dir'] + '/generators',
-    diffusion=diffusion,
-    # 20k steps per generator: train them with tools/augment/train_ddpm.py.
-    train_missing=False))
+    _delete_=True, type='GeneratedAugmentDataset',
+    dataset={{_base_.train_dataloader.dataset}}, diffusion=_base_.diffusion,
+    generators_dir=_base_.diffusion.work_dir + '/generators', train_missing=False))

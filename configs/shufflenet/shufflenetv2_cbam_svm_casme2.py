@@ -22,25 +22,11 @@ _base_ = [
 loso = dict(init_from=dict(work_dir='work_dirs/shufflenetv2_cbam_flowpretrain_casme2',
                            checkpoint='best_UAR_epoch_*.pth'))
 
+# The dataset base's training split with this stage's pipelines (merged like
+# an inherited config), wrapped as set in ../_base_/schedules/shufflenet_common.py.
 _train = _base_.train_dataloader.dataset.copy()
-_train.update(
-    pipeline=_base_.shufflenet_appearance_train_pipeline,
-    preprocess=dict(_train.preprocess,
-                    pipeline=_base_.shufflenet_appearance_preprocess_pipeline,
-                    keys=_base_.shufflenet_appearance_preprocess_keys))
-train_dataloader = dict(
-    batch_size=30,
-    num_workers=2,
-    sampler=dict(_delete_=True, type='ClassBalancedSampler',
-                 samples_per_class='max'),
-    # flip expansion of positive / surprise: training split only
-    dataset=dict(_delete_=True, type='FlipExpandedDataset', dataset=_train,
-                 expand_classes=('positive', 'surprise')))
+_train.merge(_base_.shufflenet_train_dataset)
+train_dataloader = dict(_base_.shufflenet_train_dataloader, dataset=dict(
+    _base_.shufflenet_train_dataloader.dataset, dataset=_train))
 del _train
-test_dataloader = dict(
-    batch_size=30,
-    num_workers=2,
-    dataset=dict(
-        pipeline=_base_.shufflenet_appearance_test_pipeline,
-        preprocess=dict(pipeline=_base_.shufflenet_appearance_preprocess_pipeline,
-                        keys=_base_.shufflenet_appearance_preprocess_keys)))
+test_dataloader = _base_.shufflenet_test_dataloader

@@ -46,9 +46,10 @@ class MEDataset(BaseDataset):
             ``'5class'``; or a dict ``{emotion: id}``; see ``label_maps.py``.
         subjects / exclude_subjects (Sequence[str]): LOSO subset selection by
             namespaced subject id.
-        shuffle_labels (bool): permute the labels of the kept samples with a
-            fixed seed. A control experiment: a model trained on shuffled
-            labels must land near chance.
+        shuffle_labels (bool): permute the labels of the kept samples (after
+            subject selection) with a fixed seed. A control experiment: set it
+            on the train dataset only, and the held-out subjects' true labels
+            must be predicted at chance level.
         preprocess (dict): ``dict(pipeline=[...], cache_dir=..., workers=1)``
             run once per sample and cached on disk.
         pipeline (list): online transforms, run at every ``__getitem__``.
@@ -108,6 +109,7 @@ class MEDataset(BaseDataset):
                 f'{type(self).__name__}: excluded {sum(self.excluded_counts.values())} '
                 f'samples outside label set {self.label_set!r}: '
                 f'{dict(sorted(self.excluded_counts.items()))}')
+        data_list = self.select_subjects(data_list)
         if self.shuffle_labels:
             import numpy as np
             rng = np.random.default_rng(self.shuffle_seed)
@@ -117,7 +119,6 @@ class MEDataset(BaseDataset):
                 d['true_label_unshuffled'] = d['gt_label']
                 d['gt_label'] = int(labels[i])
             logger.warning(f'{type(self).__name__}: labels SHUFFLED (control run).')
-        data_list = self.select_subjects(data_list)
         for i, d in enumerate(data_list):
             d.setdefault('sample_idx', i)
         if self.preprocess_cfg:

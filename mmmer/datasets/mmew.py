@@ -26,9 +26,8 @@ from mmengine.logging import MMLogger
 from mmmer.registry import DATASETS
 
 from .base import DatasetLayoutError, MEDataset
-from .utils import (ClipRow, KeyFrameRepairer, build_clip_samples, cell_text,
-                    check_emotion, check_missing_clip_policy, normalize_subject,
-                    parse_exclude_clips, parse_frame_value, read_annotation_table,
+from .utils import (ClipRow, KeyFrameRepairer, build_clip_samples,
+                    check_missing_clip_policy, parse_exclude_clips, read_facs_clip_rows,
                     require_dir)
 
 MMEW_EMOTIONS = ('anger', 'disgust', 'fear', 'happiness', 'others', 'sadness',
@@ -96,31 +95,10 @@ class MMEWDataset(MEDataset):
 
     def parse_annotations(self) -> List[dict]:
         require_dir(self.data_root, 'MMEW data_root', LAYOUT)
-        table = read_annotation_table(self.ann_file, header_cell='Subject',
-                                      sheet_name=self.sheet_name, layout_hint=LAYOUT)
-        c_sub = table.column_index('Subject')
-        c_file = table.column_index('Filename')
-        c_on = table.column_index('OnsetFrame', 'Onset')
-        c_ap = table.column_index('ApexFrame', 'Apex')
-        c_off = table.column_index('OffsetFrame', 'Offset')
-        c_au = table.column_index('Action Units', 'AU', required=False)
-        c_emo = table.column_index('Estimated Emotion', 'Emotion')
-        names = table.columns
-
-        rows = []
-        for i, cells in enumerate(table.rows):
-            where = table.where(i)
-            clip = cell_text(cells[c_file])
-            if not clip:
-                continue
-            emotion = check_emotion(cells[c_emo], MMEW_EMOTIONS, where, names[c_emo])
-            rows.append(ClipRow(
-                where=where, subject=normalize_subject('mmew', cells[c_sub]), clip=clip,
-                onset=parse_frame_value(cells[c_on], where, names[c_on], allow_missing=True),
-                apex=parse_frame_value(cells[c_ap], where, names[c_ap], allow_missing=True),
-                offset=parse_frame_value(cells[c_off], where, names[c_off], allow_missing=True),
-                emotion=emotion,
-                action_units=cell_text(cells[c_au]) if c_au is not None else ''))
+        rows = read_facs_clip_rows(self.ann_file, self.sheet_name, 'mmew',
+                                   MMEW_EMOTIONS, LAYOUT,
+                                   frame_columns=(('OnsetFrame', 'Onset'), ('ApexFrame', 'Apex'),
+                                                  ('OffsetFrame', 'Offset')))
 
         index = self._index_clip_folders()
         logger = MMLogger.get_current_instance()

@@ -23,10 +23,9 @@ from typing import List, Optional, Sequence
 from mmmer.registry import DATASETS
 
 from .base import MEDataset
-from .utils import (ClipRow, KeyFrameRepairer, build_clip_samples, cell_text,
-                    check_emotion, check_missing_clip_policy, find_child_dir,
-                    normalize_subject, parse_exclude_clips, parse_frame_value,
-                    read_annotation_table, require_dir)
+from .utils import (ClipRow, KeyFrameRepairer, build_clip_samples,
+                    check_missing_clip_policy, find_child_dir, parse_exclude_clips,
+                    read_facs_clip_rows, require_dir)
 
 SAMM_EMOTIONS = ('anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness',
                  'surprise', 'other', 'others')
@@ -73,32 +72,8 @@ class SAMMDataset(MEDataset):
 
     def parse_annotations(self) -> List[dict]:
         require_dir(self.data_root, 'SAMM data_root', LAYOUT)
-        table = read_annotation_table(self.ann_file, header_cell='Subject',
-                                      sheet_name=self.sheet_name, layout_hint=LAYOUT)
-        c_sub = table.column_index('Subject')
-        c_file = table.column_index('Filename')
-        c_on = table.column_index('Onset Frame', 'Onset')
-        c_ap = table.column_index('Apex Frame', 'Apex')
-        c_off = table.column_index('Offset Frame', 'Offset')
-        c_au = table.column_index('Action Units', 'AU', required=False)
-        c_emo = table.column_index('Estimated Emotion', 'Emotion')
-        names = table.columns
-
-        rows = []
-        for i, cells in enumerate(table.rows):
-            where = table.where(i)
-            clip = cell_text(cells[c_file])
-            if not clip:
-                continue  # trailing notes below the table
-            subject = normalize_subject('samm', cells[c_sub])
-            emotion = check_emotion(cells[c_emo], SAMM_EMOTIONS, where, names[c_emo])
-            rows.append(ClipRow(
-                where=where, subject=subject, clip=clip,
-                onset=parse_frame_value(cells[c_on], where, names[c_on], allow_missing=True),
-                apex=parse_frame_value(cells[c_ap], where, names[c_ap], allow_missing=True),
-                offset=parse_frame_value(cells[c_off], where, names[c_off], allow_missing=True),
-                emotion=emotion,
-                action_units=cell_text(cells[c_au]) if c_au is not None else ''))
+        rows = read_facs_clip_rows(self.ann_file, self.sheet_name, 'samm',
+                                   SAMM_EMOTIONS, LAYOUT)
 
         frames_root = osp.join(self.data_root, self.frames_dir)
         require_dir(frames_root, 'SAMM frame folder', LAYOUT)

@@ -536,6 +536,49 @@ class ClipRow:
     extra: Optional[dict] = None
 
 
+def read_facs_clip_rows(ann_file: str, sheet_name, dataset: str,
+                        emotions: Iterable[str], layout_hint: str,
+                        frame_columns: Sequence[Sequence[str]] = (
+                            ('Onset Frame', 'Onset'), ('Apex Frame', 'Apex'),
+                            ('Offset Frame', 'Offset'))) -> List[ClipRow]:
+    """Rows of a FACS-coding sheet in the SAMM / MMEW layout, one per clip.
+
+    The sheet has a header row starting at ``Subject`` and the columns
+    Subject, Filename, onset / apex / offset frame (``frame_columns``: the
+    aliases of each, as the dataset's sheet spells them), optional Action
+    Units and Estimated Emotion. Rows with an empty Filename (notes below the
+    table) are skipped; key frames may be missing (the dataset's
+    :class:`KeyFrameRepairer` decides later); an emotion outside ``emotions``
+    raises :class:`AnnotationError` naming the row.
+    """
+    table = read_annotation_table(ann_file, header_cell='Subject',
+                                  sheet_name=sheet_name, layout_hint=layout_hint)
+    c_sub = table.column_index('Subject')
+    c_file = table.column_index('Filename')
+    c_on, c_ap, c_off = (table.column_index(*aliases) for aliases in frame_columns)
+    c_au = table.column_index('Action Units', 'AU', required=False)
+    c_emo = table.column_index('Estimated Emotion', 'Emotion')
+    names = table.columns
+
+    def frame(cells, col, where):
+        return parse_frame_value(cells[col], where, names[col], allow_missing=True)
+
+    rows = []
+    for i, cells in enumerate(table.rows):
+        where = table.where(i)
+        clip = cell_text(cells[c_file])
+        if not clip:
+            continue  # trailing notes below the table
+        subject = normalize_subject(dataset, cells[c_sub])
+        emotion = check_emotion(cells[c_emo], emotions, where, names[c_emo])
+        rows.append(ClipRow(
+            where=where, subject=subject, clip=clip,
+            onset=frame(cells, c_on, where), apex=frame(cells, c_ap, where),
+            offset=frame(cells, c_off, where), emotion=emotion,
+            action_units=cell_text(cells[c_au]) if c_au is not None else ''))
+    return rows
+
+
 def build_clip_samples(dataset,
                        rows: Sequence[ClipRow],
                        locate_dir,

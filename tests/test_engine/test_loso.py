@@ -126,7 +126,6 @@ def test_empty_dataset_gives_clear_error(tmp_path):
 def test_shuffled_labels_control_is_near_chance(tmp_path):
     cfg = toy_cfg(**{'train_cfg.max_epochs': 6,
                      'train_dataloader.dataset.shuffle_labels': True,
-                     'test_dataloader.dataset.shuffle_labels': True,
                      'train_dataloader.dataset.num_subjects': 6,
                      'test_dataloader.dataset.num_subjects': 6})
     summary = LOSOLoop(cfg, work_dir=str(tmp_path)).run()

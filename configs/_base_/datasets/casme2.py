@@ -5,59 +5,22 @@
 # sub24/EP02_07 by exclude_clips, as in the MEGC2019 sample list.
 # Expected layout: docs/datasets.md. Check a copy with
 #   python tools/analysis/check_dataset.py configs/_base_/datasets/casme2.py
+_base_ = './me_flow_htnet.py'
+
 dataset_type = 'CASME2Dataset'
 data_root = 'data/casme2'
+preprocess = dict(cache_dir=data_root + '/.mmmer_cache')
 
-# HTNet input: onset->apex TV-L1 flow on the aligned 224x224 face, optical
-# strain, each plane min-max scaled to 0..255, resized to 28x28, then the four
-# facial-region crops tiled (specs/flow_models.md 1.1). Run once, cached.
-htnet_flow_pipeline = [
-    dict(type='LoadKeyFrames', keys=('onset', 'apex')),
-    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
-    dict(type='AlignCropFace', size=224),
-    dict(type='TVL1Flow'),
-    dict(type='OpticalStrain'),
-    dict(type='StackMotion', normalize='minmax255'),
-    dict(type='ResizeMotion', size=28),
-    dict(type='FacialRegionTiles'),
-]
-preprocess = dict(pipeline=htnet_flow_pipeline, keys=('img', ),
-                  cache_dir=data_root + '/.mmmer_cache', workers=2)
-
-train_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
-test_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
-
-train_dataloader = dict(
-    batch_size=256,
-    num_workers=2,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='CASME2-coding-20140508.xlsx',
-        frames_dir='Cropped',
-        label_set='3class',
-        bad_apex='drop',
-        exclude_clips=[('sub24', 'EP02_07')],
-        preprocess=preprocess,
-        pipeline=train_pipeline))
-# The LOSO loop fills subjects= / exclude_subjects= per fold.
-test_dataloader = dict(
-    batch_size=256,
-    num_workers=2,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='CASME2-coding-20140508.xlsx',
-        frames_dir='Cropped',
-        label_set='3class',
-        bad_apex='drop',
-        exclude_clips=[('sub24', 'EP02_07')],
-        preprocess=preprocess,
-        pipeline=test_pipeline,
-        test_mode=True))
-test_evaluator = dict(type='MEMetric')
+train_dataloader = dict(dataset=dict(
+    type=dataset_type,
+    data_root=data_root,
+    ann_file='CASME2-coding-20140508.xlsx',
+    frames_dir='Cropped',
+    label_set='3class',
+    bad_apex='drop',
+    exclude_clips=[('sub24', 'EP02_07')],
+    preprocess=preprocess))
+test_dataloader = dict(dataset=train_dataloader['dataset'])
 
 # Read by tools/analysis/check_dataset.py.
 expected_counts = dict(

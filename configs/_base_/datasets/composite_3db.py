@@ -9,10 +9,11 @@
 # per-dataset breakdown from each sample's `dataset`).
 # Layout: docs/datasets.md (data/smic, data/casme2, data/samm). Check with
 #   python tools/analysis/check_dataset.py configs/_base_/datasets/composite_3db.py
-_base_ = ['./megc2019_3db_counts.py']
+_base_ = ['./me_flow_htnet.py', './megc2019_3db_counts.py']
 
 dataset_type = 'CompositeDataset'
 data_root = 'data'
+preprocess = dict(cache_dir=data_root + '/.mmmer_cache')
 
 # Child data_roots are relative to the composite's data_root (one
 # --cfg-options train_dataloader.dataset.data_root=... moves all three).
@@ -26,43 +27,9 @@ samm_dataset = dict(type='SAMMDataset', data_root='samm',
                     ann_file='SAMM_Micro_FACS_Codes_v2.xlsx', frames_dir='SAMM',
                     label_set='3class', bad_apex='midpoint')
 
-# HTNet input (specs/flow_models.md 1.1), computed once per sample and cached.
-htnet_flow_pipeline = [
-    dict(type='LoadKeyFrames', keys=('onset', 'apex')),
-    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
-    dict(type='AlignCropFace', size=224),
-    dict(type='TVL1Flow'),
-    dict(type='OpticalStrain'),
-    dict(type='StackMotion', normalize='minmax255'),
-    dict(type='ResizeMotion', size=28),
-    dict(type='FacialRegionTiles'),
-]
-preprocess = dict(pipeline=htnet_flow_pipeline, keys=('img', ),
-                  cache_dir=data_root + '/.mmmer_cache', workers=2)
-
-train_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
-test_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
-
-train_dataloader = dict(
-    batch_size=256,
-    num_workers=2,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        datasets=[smic_dataset, casme2_dataset, samm_dataset],
-        preprocess=preprocess,
-        pipeline=train_pipeline))
-# The LOSO loop fills subjects= / exclude_subjects= per fold.
-test_dataloader = dict(
-    batch_size=256,
-    num_workers=2,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        datasets=[smic_dataset, casme2_dataset, samm_dataset],
-        preprocess=preprocess,
-        pipeline=test_pipeline,
-        test_mode=True))
-test_evaluator = dict(type='MEMetric')
+train_dataloader = dict(dataset=dict(
+    type=dataset_type,
+    data_root=data_root,
+    datasets=[smic_dataset, casme2_dataset, samm_dataset],
+    preprocess=preprocess))
+test_dataloader = dict(dataset=train_dataloader['dataset'])

@@ -6,7 +6,7 @@
 # LoadFlowImage gives mmmer's (u, v, strain) order; HTNet's own code feeds the
 # file's (strain, v, u) order: set channel_order='file' to reproduce it.
 # Layout: docs/datasets.md; check with tools/analysis/check_dataset.py.
-_base_ = ['./megc2019_3db_counts.py']
+_base_ = ['./me_cached_loaders.py', './megc2019_3db_counts.py']
 
 dataset_type = 'FlowFolderDataset'
 data_root = 'data/htnet'
@@ -20,33 +20,11 @@ flow_tiles_pipeline = [
 preprocess = dict(pipeline=flow_tiles_pipeline, keys=('img', ),
                   cache_dir=data_root + '/.mmmer_cache', workers=2)
 
-train_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
-test_pipeline = [dict(type='LoadCachedArrays'), dict(type='PackMEInputs')]
-
-train_dataloader = dict(
-    batch_size=256,
-    num_workers=2,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='combined_3_class2_for_optical_flow.csv',
-        flow_dir='datasets/STSNet_whole_norm_u_v_os',
-        face_dir='datasets/combined_datasets_whole',
-        preprocess=preprocess,
-        pipeline=train_pipeline))
-# The LOSO loop fills subjects= / exclude_subjects= per fold.
-test_dataloader = dict(
-    batch_size=256,
-    num_workers=2,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='combined_3_class2_for_optical_flow.csv',
-        flow_dir='datasets/STSNet_whole_norm_u_v_os',
-        face_dir='datasets/combined_datasets_whole',
-        preprocess=preprocess,
-        pipeline=test_pipeline,
-        test_mode=True))
-test_evaluator = dict(type='MEMetric')
+train_dataloader = dict(dataset=dict(
+    type=dataset_type,
+    data_root=data_root,
+    ann_file='combined_3_class2_for_optical_flow.csv',
+    flow_dir='datasets/STSNet_whole_norm_u_v_os',
+    face_dir='datasets/combined_datasets_whole',
+    preprocess=preprocess))
+test_dataloader = dict(dataset=train_dataloader['dataset'])

@@ -19,7 +19,7 @@
 # (u, v, |flow|) min-max scaled per sample to [0, 1] (FlowToImage, masked
 # pixels stay 0). Positive and surprise samples of the training split are
 # mirrored copies too (FlipExpandedDataset + ExpansionFlip, u negated).
-_base_ = ['../default_runtime.py']
+_base_ = ['./shufflenet_common.py']
 
 # Modules this method adds (harmless if mmmer/__init__ files import them too).
 custom_imports = dict(imports=['mmmer.datasets.samplers',
@@ -47,13 +47,28 @@ shufflenet_flow_test_pipeline = [
     dict(type='PackMEInputs'),
 ]
 
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999),
-                                    weight_decay=0.0))
+shufflenet_train_dataset = dict(
+    pipeline=shufflenet_flow_train_pipeline,
+    preprocess=dict(pipeline=shufflenet_flow_preprocess_pipeline,
+                    keys=shufflenet_flow_preprocess_keys))
+shufflenet_test_dataloader = dict(
+    batch_size=30,
+    num_workers=2,
+    dataset=dict(
+        pipeline=shufflenet_flow_test_pipeline,
+        preprocess=dict(pipeline=shufflenet_flow_preprocess_pipeline,
+                        keys=shufflenet_flow_preprocess_keys)))
+# Pre-training classifier (a leaf sets model = dict(head=...) with it): the
+# softmax head the paper uses for pre-training (LinearClsHead, dropout 0.5,
+# cross-entropy; the L2 term of the SVM head is not applied here: the paper
+# states it for its experiments with the SVM classifier).
+shufflenet_pretrain_head = dict(
+    _delete_=True, type='LinearClsHead', num_classes=3, in_channels=1024,
+    dropout=0.5, loss=dict(type='CrossEntropyLoss'))
+
 param_scheduler = []
-train_cfg = dict(by_epoch=True, max_epochs=50, val_interval=1)
 val_cfg = dict()
 val_evaluator = dict(type='MEMetric')
-test_cfg = dict()
 
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,

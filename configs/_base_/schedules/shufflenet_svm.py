@@ -12,7 +12,7 @@
 # (loso.selection='last').
 #
 # Paper silent -> chosen here: 50 epochs, batch 30 (10 per class).
-_base_ = ['../default_runtime.py']
+_base_ = ['./shufflenet_common.py']
 
 # Modules this method adds (harmless if mmmer/__init__ files import them too).
 custom_imports = dict(imports=['mmmer.engine.schedulers', 'mmmer.datasets.samplers',
@@ -38,10 +38,18 @@ shufflenet_appearance_test_pipeline = [
     dict(type='PackMEInputs'),
 ]
 
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999),
-                                    weight_decay=0.0))
+shufflenet_train_dataset = dict(
+    pipeline=shufflenet_appearance_train_pipeline,
+    preprocess=dict(pipeline=shufflenet_appearance_preprocess_pipeline,
+                    keys=shufflenet_appearance_preprocess_keys))
+shufflenet_test_dataloader = dict(
+    batch_size=30,
+    num_workers=2,
+    dataset=dict(
+        pipeline=shufflenet_appearance_test_pipeline,
+        preprocess=dict(pipeline=shufflenet_appearance_preprocess_pipeline,
+                        keys=shufflenet_appearance_preprocess_keys)))
+
 param_scheduler = [dict(type='TrainLossPlateauLR', monitor='loss', rule='less',
                         factor=0.1, patience=5, min_value=1e-6)]
-train_cfg = dict(by_epoch=True, max_epochs=50, val_interval=1)
 val_cfg = None
-test_cfg = dict()

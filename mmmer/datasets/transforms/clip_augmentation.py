@@ -146,7 +146,9 @@ class ClipRandomCrop(BaseTransform):
         if padding < 0:
             raise ValueError(f'ClipRandomCrop: padding must be >= 0, got {padding}')
         if padding_mode not in ('edge', 'constant', 'reflect'):
-            raise ValueError(f"ClipRandomCrop: padding_mode must be 'edge', 'constant' or 'reflect'")
+            raise ValueError(
+                "ClipRandomCrop: padding_mode must be 'edge', 'constant' or 'reflect', "
+                f'got {padding_mode!r}')
         self.padding = int(padding)
         self.padding_mode = padding_mode
 

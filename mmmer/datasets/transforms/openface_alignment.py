@@ -59,7 +59,8 @@ def _check(results: dict, who: str):
                            'DetectFaceLandmarks first.')
     lm = np.asarray(results['landmarks'], dtype=np.float64)
     if lm.shape != (68, 2):
-        raise ValueError(f'{who}: sample {name} has landmarks of shape {lm.shape}; expected (68, 2)')
+        raise ValueError(
+            f'{who}: sample {name} has landmarks of shape {lm.shape}; expected (68, 2)')
     return name, lm
 
 
@@ -108,7 +109,8 @@ class OpenFaceAlignment(BaseTransform):
         if len(landmark_indices) != 3:
             raise ValueError('OpenFaceAlignment: an affine needs exactly 3 landmark indices')
         if not 0 < template_scale <= 1:
-            raise ValueError(f'OpenFaceAlignment: template_scale must be in (0, 1], got {template_scale}')
+            raise ValueError(
+                f'OpenFaceAlignment: template_scale must be in (0, 1], got {template_scale}')
         if interpolation not in _INTERP:
             raise ValueError(f'OpenFaceAlignment: interpolation must be one of {sorted(_INTERP)}')
         if border not in ('constant', 'replicate'):

@@ -49,7 +49,8 @@ def interpolation_weights(num_in: int, num_out: int, mode: str = 'index',
             times, e.g. the key frames' frame numbers.
     """
     if num_in < 1 or num_out < 1:
-        raise ValueError(f'interpolation needs >= 1 input and output frame, got {num_in}, {num_out}')
+        raise ValueError(
+            f'interpolation needs >= 1 input and output frame, got {num_in}, {num_out}')
     out = []
     if mode == 'index':
         scale = num_in / num_out

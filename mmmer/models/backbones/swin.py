@@ -32,8 +32,6 @@ that occur in the effective window.
 Parameter count of one block: ``12C^2 + 13C + prod(2w-1) * heads``; of a
 merge: ``8C^2 + 8C``.
 """
-from functools import reduce
-from operator import mul
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -393,7 +391,8 @@ class SwinTransformer3D(BaseModule):
         if len(depths) != len(num_heads):
             raise ValueError(f'depths {depths} and num_heads {num_heads} differ in length')
         if weight_init not in ('pytorch', 'trunc_normal'):
-            raise ValueError(f"weight_init must be 'pytorch' or 'trunc_normal', got {weight_init!r}")
+            raise ValueError(
+                f"weight_init must be 'pytorch' or 'trunc_normal', got {weight_init!r}")
         self.patch_size = _to_3tuple(patch_size, 'patch_size')
         self.window_size = _to_3tuple(window_size, 'window_size')
         self.num_stages = len(depths)

@@ -1,4 +1,5 @@
 """EDMDBN input transforms: interpolation, motion, clip augmentation, alignment."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -123,7 +124,6 @@ def test_same_augmentation_for_every_frame():
         single = dict(img=frames[i:i + 1].copy())
         if res['flip']:
             single['img'] = single['img'][:, :, ::-1]
-        import cv2
         m = cv2.getRotationMatrix2D((24.5, 29.5), res['rotation_angle'], 1.0)
         rot = cv2.warpAffine(single['img'][0], m, (50, 60), flags=cv2.INTER_NEAREST)
         pad = np.pad(rot, ((4, 4), (4, 4), (0, 0)), mode='edge')
@@ -177,7 +177,8 @@ def test_openface_alignment_maps_landmarks_onto_template():
             ys, xs = np.nonzero(frame[..., 0] > (value - 40 * k) // 2)
             near = (abs(xs - tx) < 6) & (abs(ys - ty) < 6)
             weights = frame[ys[near], xs[near], 0].astype(float)
-            cx, cy = (xs[near] * weights).sum() / weights.sum(), (ys[near] * weights).sum() / weights.sum()
+            cx = (xs[near] * weights).sum() / weights.sum()
+            cy = (ys[near] * weights).sum() / weights.sum()
             # blobs are 3x3 around the rounded landmark: within ~1.5 px
             assert abs(cx - tx) < 1.5 and abs(cy - ty) < 1.5
 

@@ -1,0 +1,26 @@
+# HTNet input for the micro-expression dataset bases: onset->apex TV-L1 flow
+# on the aligned 224x224 face, optical strain, each plane min-max scaled to
+# 0..255, resized to 28x28, then the four facial-region crops tiled
+# (specs/flow_models.md 1.1). Run once per sample and cached.
+#
+# A dataset base inheriting this sets dataset_type, data_root and
+# `preprocess = dict(cache_dir=data_root + '/.mmmer_cache')` (the cache lives
+# with the data; a value computed here could not follow the child's
+# data_root), and passes `preprocess=preprocess` in its dataset dicts, which
+# merge into the loaders below.
+_base_ = './me_cached_loaders.py'
+
+htnet_flow_pipeline = [
+    dict(type='LoadKeyFrames', keys=('onset', 'apex')),
+    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
+    dict(type='AlignCropFace', size=224),
+    dict(type='TVL1Flow'),
+    dict(type='OpticalStrain'),
+    dict(type='StackMotion', normalize='minmax255'),
+    dict(type='ResizeMotion', size=28),
+    dict(type='FacialRegionTiles'),
+]
+preprocess = dict(pipeline=htnet_flow_pipeline, keys=('img', ), workers=2)
+
+train_dataloader = dict(dataset=dict(preprocess=preprocess))
+test_dataloader = dict(dataset=dict(preprocess=preprocess))
