@@ -14,3 +14,19 @@ train_dataloader = dict(batch_size=256)
 # A checkpoint of this model holds ~1.7 GB (weights + Adam moments): save every
 # 50 epochs, keep the latest; an interrupted fold resumes from it.
 default_hooks = dict(checkpoint=dict(interval=50))
+
+# Paper B's own input (Sec. 3.2): five facial regions (both eyes, nose, both
+# mouth corners) located with dlib landmarks on the apex-aligned face, cropped
+# from the full-resolution u/v/strain maps and recombined into one 28x28 map
+# (AHMSARegions; the recombination layout is our reading, see its docstring).
+ahmsa_flow_pipeline = [
+    dict(type='LoadKeyFrames', keys=('onset', 'apex')),
+    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
+    dict(type='AlignCropFace', size=224),
+    dict(type='TVL1Flow'),
+    dict(type='OpticalStrain'),
+    dict(type='StackMotion', normalize='minmax255'),
+    dict(type='AHMSARegions', size=28),
+]
+train_dataloader = dict(dataset=dict(preprocess=dict(pipeline=ahmsa_flow_pipeline)))
+test_dataloader = dict(dataset=dict(preprocess=dict(pipeline=ahmsa_flow_pipeline)))

@@ -28,6 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config, ConfigDict
+from mmengine.dist import is_main_process
 from mmengine.logging import MMLogger, print_log
 
 from mmmer.evaluation.functional import pooled_report
@@ -184,6 +185,10 @@ class LOSOLoop:
         if val_cfg:
             val_subjects = split_validation_subjects(
                 train_subjects, val_cfg.get('fraction', 0.2), val_cfg.get('seed', 0))
+            if not val_subjects:
+                raise ValueError(
+                    f'LOSO fold {subject}: loso.val_subjects needs at least 2 training '
+                    f'subjects to carve a validation split, got {train_subjects}.')
             assert subject not in val_subjects
             train_inner['exclude_subjects'] += val_subjects
             val_ds = copy.deepcopy(_innermost_dataset(self.cfg.test_dataloader.dataset))
@@ -351,6 +356,14 @@ class LOSOLoop:
         # costs tens of seconds on big configs).
         summary['config_dict'] = json.loads(json.dumps(self.cfg.to_dict(), default=str))
         summary['selection'] = self.loso_cfg.get('selection', 'last')
+        all_subjects = self.full_dataset().get_subjects()
+        if len(self.subjects()) < len(all_subjects):
+            # e.g. per-fold configs derived by esaat_select.py (loso.subjects):
+            # pool the full run with `tools/train.py CONFIG --merge-only`.
+            summary['subset_of_subjects'] = self.subjects()
+            self.logger.warning(
+                f'summary covers {len(self.subjects())} of {len(all_subjects)} subjects '
+                '(loso.subjects); it is not the full LOSO result.')
         if self.loso_cfg.get('oracle'):
             try:
                 oracle = self.load_predictions(filename=ORACLE_PREDICTIONS_FILE)
@@ -360,7 +373,10 @@ class LOSOLoop:
                     UF1=o['UF1'], UAR=o['UAR'], Acc=o['Acc'])
             except FileNotFoundError as e:
                 self.logger.warning(f'oracle scores unavailable: {e}')
-        write_summary(summary, self.work_dir, logger=self.logger)
+        # Under --launcher pytorch every rank pools the same predictions;
+        # only rank 0 writes, so the summary files are written once.
+        if is_main_process():
+            write_summary(summary, self.work_dir, logger=self.logger)
         return summary
 
 

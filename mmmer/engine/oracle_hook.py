@@ -10,6 +10,7 @@ import json
 import os.path as osp
 
 import torch
+from mmengine.dist import collect_results, is_main_process
 from mmengine.hooks import Hook
 
 from mmmer.evaluation.metrics.me_metric import prediction_records
@@ -40,11 +41,14 @@ class OracleEpochSelectionHook(Hook):
         was_training = model.training
         model.eval()
         records = []
-        for data_batch in runner.test_dataloader:
+        loader = runner.test_dataloader
+        for data_batch in loader:
             records.extend(prediction_records(model.test_step(data_batch)))
         if was_training:
             model.train()
-        if not records:
+        # Under DDP each rank saw part of the test subject: pool on rank 0.
+        records = collect_results(records, len(loader.dataset), 'cpu')
+        if not is_main_process() or not records:
             return
         acc = sum(r['gt_label'] == r['pred_label'] for r in records) / len(records)
         if self.best is None or acc >= self.best['acc']:
@@ -52,5 +56,5 @@ class OracleEpochSelectionHook(Hook):
         dump_json_atomic(self.best, self.state_file)
 
     def after_train(self, runner):
-        if self.best is not None:
+        if self.best is not None and is_main_process():
             dump_json_atomic(self.best['records'], self.out_file)

@@ -24,6 +24,7 @@ from mmmer.utils.io import dump_json_atomic, save_npz_atomic
 from .cache import preprocess_config_hash, sample_cache_key
 
 _WORKER_PIPELINE = None
+FLAG_PREFIX = '_flag_'
 
 
 class PreprocessingError(RuntimeError):
@@ -86,6 +87,9 @@ def _process_one(args):
                                f'(it produced {sorted(results)})'), {}
             arrays[k] = np.asarray(results[k])
         flags = {k: bool(results[k]) for k in ('face_fallback',) if results.get(k)}
+        # Flags travel with the arrays so a cached rerun still reports them.
+        for k, v in flags.items():
+            arrays[FLAG_PREFIX + k] = np.asarray(v)
         save_npz_atomic(out_path, **arrays)
         return index, None, flags
     except Exception as e:  # reported with the sample name by the caller
@@ -123,15 +127,18 @@ def run_preprocessing(data_list: List[dict], preprocess_cfg: dict,
     if not osp.exists(manifest):
         dump_json_atomic(dict(pipeline=pipeline_cfg, keys=list(keys)), manifest)
 
-    todo = []
+    todo, cached_fallbacks = [], []
     for i, info in enumerate(data_list):
         path = osp.join(cache_dir, sample_cache_key(info) + '.npz')
         info['cache_path'] = path
         if not osp.exists(path):
             todo.append((i, info, keys, path))
+        elif _cached_flag(path, 'face_fallback'):
+            cached_fallbacks.append(i)
     if not todo:
         logger.info(f'{dataset_name}: all {len(data_list)} samples found in the '
                     f'preprocessing cache {cache_dir}')
+        _report_fallbacks(logger, dataset_name, data_list, cached_fallbacks)
         return data_list
 
     logger.info(f'{dataset_name}: preprocessing {len(todo)} of {len(data_list)} '
@@ -160,12 +167,7 @@ def run_preprocessing(data_list: List[dict], preprocess_cfg: dict,
     done = len(todo) - len(failures)
     logger.info(f'{dataset_name}: preprocessed {done} samples in {elapsed:.1f} s '
                 f'({done / max(elapsed, 1e-9):.2f} clips/s, {workers} worker(s))')
-    for index in fallbacks:
-        logger.warning(f'{dataset_name}: sample {_sample_name(data_list[index])} used '
-                       'the face-detection fallback (no face found)')
-    if fallbacks:
-        logger.warning(f'{dataset_name}: {len(fallbacks)} sample(s) used the '
-                       'face-detection fallback')
+    _report_fallbacks(logger, dataset_name, data_list, cached_fallbacks + fallbacks)
     if failures:
         lines = [f'  {_sample_name(data_list[i])}: {msg}' for i, msg in sorted(failures.items())]
         if on_error == 'skip':
@@ -178,6 +180,27 @@ def run_preprocessing(data_list: List[dict], preprocess_cfg: dict,
             "\nFix or remove these samples, or set preprocess.on_error='skip' to drop "
             'them (each is logged).')
     return data_list
+
+
+def _cached_flag(path, name) -> bool:
+    try:
+        with np.load(path) as z:
+            key = FLAG_PREFIX + name
+            return bool(z[key]) if key in z.files else False
+    except (OSError, ValueError):
+        return False
+
+
+def _report_fallbacks(logger, dataset_name, data_list, indices):
+    """Name every sample whose face was not found (fallback landmarks)."""
+    for index in sorted(indices):
+        info = data_list[index]
+        frames = info.get('frame_paths') or [info.get('apex_face_path')]
+        logger.warning(f'{dataset_name}: sample {_sample_name(info)} used the '
+                       f'face-detection fallback (no face found in {frames[0]})')
+    if indices:
+        logger.warning(f'{dataset_name}: {len(indices)} of {len(data_list)} sample(s) '
+                       'used the face-detection fallback')
 
 
 def _collect(index, err, flags, failures, fallbacks):

@@ -14,6 +14,7 @@ See ``ARCHITECTURE.md`` ("Third-party facts"). Each function is idempotent;
 4. ``--amp`` and ``--launcher pytorch`` on CPU (see :func:`amp_cfg_for_device`
    and :func:`init_cpu_distributed`).
 """
+import atexit
 import importlib.util
 import os
 import os.path as osp
@@ -213,9 +214,19 @@ def init_cpu_distributed(cfg):
         return False
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
+        # Without an explicit teardown the gloo group is destroyed during
+        # interpreter shutdown, which aborts ("terminate called without an
+        # active exception", SIGABRT) and makes torchrun report a failure.
+        atexit.register(_destroy_process_group)
     cfg.model_wrapper_cfg = dict(
         type='MMDistributedDataParallel', device_ids=None)
     return True
+
+
+def _destroy_process_group():
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def apply_compat_patches():

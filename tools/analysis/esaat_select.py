@@ -75,6 +75,18 @@ def training_dataset_cfg(cfg, test_subject: str, extra_exclude=()):
         raise ValueError(f'esaat_select: the config keeps subjects={list(keep)}, which '
                          f'includes the test subject {test_subject}; refusing to select '
                          'layers on test data.')
+    # A mistyped id would exclude nothing and leave the test subject in the
+    # selection set: every named subject must exist in the dataset.
+    from mmmer.engine.loso import build_dataset
+    probe = copy.deepcopy(inner)
+    for key in ('subjects', 'exclude_subjects', 'preprocess'):
+        probe.pop(key, None)
+    probe['pipeline'] = []
+    known = set(build_dataset(probe).get_subjects())
+    unknown = sorted({test_subject, *extra_exclude} - known)
+    if unknown:
+        raise ValueError(f'esaat_select: subjects {unknown} are not in the dataset; '
+                         f'known subjects: {sorted(known)}')
     excl = list(inner.get('exclude_subjects', []) or [])
     inner['exclude_subjects'] = excl + [test_subject] + list(extra_exclude)
     # Deterministic features: the test pipeline (no augmentation) on training samples.

@@ -27,6 +27,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -47,6 +48,22 @@ def parse_args(argv=None):
                    help='default: <work_dir>/svm_two_step_<kernel>_C<C>')
     p.add_argument('--device', default='cpu')
     return p.parse_args(argv)
+
+
+def _load_features_checkpoint(model, ckpt, device):
+    """Load a fold checkpoint; only head weights may be absent or extra (the
+    SVM replaces the head), never backbone or neck weights."""
+    import torch
+    state = torch.load(ckpt, map_location=device, weights_only=True)
+    state = state.get('state_dict', state)
+    result = model.load_state_dict(state, strict=False)
+    bad = [k for k in list(result.missing_keys) + list(result.unexpected_keys)
+           if not k.startswith('head.')]
+    if bad:
+        raise RuntimeError(f'{ckpt} does not match the config\'s backbone/neck: '
+                           f'{len(bad)} mismatched keys, e.g. {bad[:5]}. Use the config '
+                           'the checkpoint was trained with.')
+    return result.missing_keys, result.unexpected_keys
 
 
 def fold_checkpoint(fold_dir: str, checkpoint: str) -> str:
@@ -126,7 +143,6 @@ def extract_features(model, dataset, batch_size: int, device: str) -> np.ndarray
 def main(argv=None):
     args = parse_args(argv)
     from mmengine.config import Config
-    from mmengine.runner import load_checkpoint
 
     from mmmer.engine.loso import fold_dir_name, summarize_predictions
     from mmmer.registry import MODELS
@@ -135,8 +151,11 @@ def main(argv=None):
 
     register_all_modules()
     cfg = Config.fromfile(args.config)
+    # The checkpoint pattern is part of the cache key: fold results computed
+    # from another checkpoint are never reused.
+    ckpt_tag = re.sub(r'[^A-Za-z0-9_.-]+', '-', str(args.checkpoint))
     out_dir = args.out_dir or osp.join(
-        args.work_dir, f'svm_two_step_{args.kernel}_C{args.C:g}')
+        args.work_dir, f'svm_two_step_{args.kernel}_C{args.C:g}_{ckpt_tag}')
     os.makedirs(out_dir, exist_ok=True)
 
     dataset = build_feature_dataset(cfg)
@@ -166,8 +185,7 @@ def main(argv=None):
             print(f'fold {subject}: skipped ({e})', flush=True)
             continue
         model = MODELS.build(copy.deepcopy(cfg.model)).to(args.device)
-        load_checkpoint(model, ckpt, map_location=args.device, strict=False,
-                        logger='silent')
+        missing, unexpected = _load_features_checkpoint(model, ckpt, args.device)
         feats = extract_features(model, dataset, args.batch_size, args.device)
         res = fit_predict_fold(feats, labels, subjects, subject, args.kernel, args.C)
         fold_records = [dict(subject=subject, dataset=infos[i].get('dataset'),

@@ -1,6 +1,7 @@
 # HTNet input for the micro-expression dataset bases: onset->apex TV-L1 flow
-# on the aligned 224x224 face, optical strain, each plane min-max scaled to
-# 0..255, resized to 28x28, then the four facial-region crops tiled
+# on the aligned 224x224 face, optical strain, resized to 28x28, each plane
+# then min-max scaled to 0..255 (so every plane spans exactly 0..255, as in
+# HTNet's published inputs), then the four facial-region crops tiled
 # (specs/flow_models.md 1.1). Run once per sample and cached.
 #
 # A dataset base inheriting this sets dataset_type, data_root and
@@ -16,8 +17,8 @@ htnet_flow_pipeline = [
     dict(type='AlignCropFace', size=224),
     dict(type='TVL1Flow'),
     dict(type='OpticalStrain'),
+    dict(type='ResizeMotion', size=28, keys=('flow', 'strain')),
     dict(type='StackMotion', normalize='minmax255'),
-    dict(type='ResizeMotion', size=28),
     dict(type='FacialRegionTiles'),
 ]
 preprocess = dict(pipeline=htnet_flow_pipeline, keys=('img', ), workers=2)

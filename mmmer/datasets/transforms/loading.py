@@ -25,7 +25,7 @@ class LoadCachedArrays(BaseTransform):
                 'has no cache_path; set `preprocess=` in the dataset config.')
         try:
             with np.load(path) as data:
-                keys = self.keys or list(data.files)
+                keys = self.keys or [k for k in data.files if not k.startswith('_flag_')]
                 for k in keys:
                     results[k] = data[k]
         except (OSError, ValueError, KeyError) as e:
