@@ -65,7 +65,8 @@ def main(argv=None):
         summary = loop.summarize()
     else:
         summary = loop.run()
-    if summary is not None:
+    from mmengine.dist import is_main_process
+    if summary is not None and is_main_process():
         print(f"LOSO done: UF1 {summary['UF1']:.4f} UAR {summary['UAR']:.4f} "
               f"Acc {summary['Acc']:.4f} over {summary['num_samples']} samples, "
               f"{summary['num_folds']} folds -> {osp.join(loop.work_dir, 'loso_summary.json')}")

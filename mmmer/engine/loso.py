@@ -125,7 +125,15 @@ class LOSOLoop:
             inner.pop('subjects', None)
             inner.pop('exclude_subjects', None)
             inner['pipeline'] = []
+            # Under DDP rank 0 preprocesses (fills the cache) while the other
+            # ranks wait, then they read the cache instead of recomputing it.
+            from mmengine.dist import barrier, get_rank, get_world_size
+            distributed = get_world_size() > 1
+            if distributed and get_rank() != 0:
+                barrier()
             self._full_dataset = build_dataset(inner)
+            if distributed and get_rank() == 0:
+                barrier()
         return self._full_dataset
 
     def subjects(self) -> List[str]:

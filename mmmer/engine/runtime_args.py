@@ -18,8 +18,16 @@ def apply_train_args(cfg: Config, args) -> Config:
         cfg.loso = loso
     launcher = getattr(args, 'launcher', 'none')
     cfg.launcher = launcher
-    if launcher == 'pytorch':
-        init_cpu_distributed(cfg)
+    if launcher != 'none':
+        # Initialise the process group before the LOSO loop (it preprocesses
+        # on rank 0 only); the fold Runners then find it initialised.
+        import torch
+        from mmengine.dist import init_dist, is_distributed
+        if not torch.cuda.is_available() and launcher == 'pytorch':
+            init_cpu_distributed(cfg)
+        elif torch.cuda.is_available() and not is_distributed():
+            dist_cfg = (cfg.get('env_cfg') or {}).get('dist_cfg') or {}
+            init_dist(launcher, **dist_cfg)
     try:
         from mmmer.engine.runtime import apply_runtime_options
     except ImportError:

@@ -42,6 +42,10 @@ def test_pipeline_on_synthetic_clips(tmp_path):
         # Against the trivial estimate (zero flow, error = |gt|): TV-L1 must
         # remove most of the error wherever the face moves.
         assert epe < 0.6 * mag[moving].mean(), (info['clip'], epe, mag[moving].mean())
+        # Issue 2's bar: mean EPE in the moving region <= 25% of the motion
+        # amplitude (the peak apex displacement of the clip).
+        assert epe <= 0.25 * mag.max(), (info['clip'], epe, mag.max())
+        print(info['clip'], 'EPE', round(float(epe), 3), 'amplitude', round(float(mag.max()), 3))
         packed = full(dict(info))
         inputs = packed['inputs']
         assert tuple(inputs.shape) == (3, 28, 28)
