@@ -31,6 +31,8 @@ _base_ = [
 ]
 
 input_size = 112
+# read by tools/analysis/get_flops.py and benchmark.py
+input_shape = (3, input_size, input_size)
 loso = dict(init_from=dict(work_dir='work_dirs/shufflenetv2_cbam_flowpretrain_synthetic',
                            checkpoint='best_UAR_epoch_*.pth'))
 

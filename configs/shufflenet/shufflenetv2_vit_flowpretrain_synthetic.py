@@ -28,6 +28,8 @@ _base_ = [
 ]
 
 input_size = 112
+# read by tools/analysis/get_flops.py and benchmark.py
+input_shape = (3, input_size, input_size)
 model = dict(head=_base_.shufflenet_pretrain_head)
 
 # The flow preprocessing of the stage base with the face crop at input_size.

@@ -142,6 +142,13 @@ def test_each_stage2_fold_starts_from_its_own_stage1_fold(two_stage):
         assert max_abs_diff(stage2, s1_params[other]) > 0.04
         # and stage 2 did train (the weights are not a plain copy)
         assert max_abs_diff(stage2, s1_params[subject]) > 0
+    # Every weight but the classifier carried over: MMEngine's non-strict load
+    # reports only the softmax layer (stage 1) and the SVM layer (stage 2).
+    for kind in ('unexpected key', 'missing keys'):
+        reports = re.findall(kind + r' in source state_dict: (.+)', two_stage['out'])
+        assert len(reports) == 2, (kind, reports)
+        keys = {k.strip() for line in reports for k in line.split(',')}
+        assert keys and all(k.startswith('head.') for k in keys), keys
 
 
 def test_stage2_writes_predictions_and_pooled_summary(two_stage):
@@ -205,3 +212,4 @@ def test_twin_configs_chain_and_match(variant):
     assert crop_sizes(s1) == crop_sizes(s2) == {112}
     assert s1.model.head.type == 'LinearClsHead' and s2.model.head.type == 'SVMHingeHead'
     assert s1.model.backbone == s2.model.backbone
+    assert tuple(s1.input_shape) == tuple(s2.input_shape) == (3, 112, 112)

@@ -28,7 +28,7 @@ def tiny_options(data_root, epochs=30):
 
 
 def run_tool(script, *args):
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='2')
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
     proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', script), *args],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -74,3 +74,9 @@ def test_test_tool_reproduces_the_summary(trained, data_root, tmp_path):
         again = json.load(f)
     assert again['confusion_matrix'] == summary['confusion_matrix']
     assert again['UF1'] == pytest.approx(summary['UF1'])
+
+
+def test_preprocess_tool_reuses_the_cache(trained, data_root):
+    out = run_tool('preprocess.py', CONFIG, '--cfg-options', *tiny_options(data_root))
+    assert '36 samples ready' in out
+    assert 'all 36 samples found in the preprocessing cache' in out

@@ -22,3 +22,6 @@ model = dict(
         pos_embed=False),
     head=dict(type='LinearClsHead', num_classes=3, in_channels=1024,
               loss=dict(type='CrossEntropyLoss')))
+
+# Shape of one input sample (C, H, W), read by tools/analysis/get_flops.py and benchmark.py.
+input_shape = (3, 28, 28)

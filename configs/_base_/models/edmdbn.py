@@ -73,3 +73,7 @@ edmdbn_test_pipeline = [
     dict(type='EntireDetailMotion', num_frames=num_frames, mode='index'),
     dict(type='PackMEInputs'),
 ]
+
+# One input sample (C, 1+T, H, W): entire motion + T=8 detail-motion slices
+# (read by tools/analysis/get_flops.py and benchmark.py).
+input_shape = (3, 9, 224, 224)

@@ -42,3 +42,6 @@ model = dict(
         l2_weight=0.2,
         l2_scope='model'),
 )
+
+# Shape of one input sample (C, H, W), read by tools/analysis/get_flops.py and benchmark.py.
+input_shape = (3, 224, 224)
