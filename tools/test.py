@@ -37,30 +37,18 @@ def parse_args(argv=None):
     return args
 
 
-def _read_last_checkpoint(fold_dir):
-    marker = osp.join(fold_dir, 'last_checkpoint')
-    if not osp.exists(marker):
-        raise FileNotFoundError(f'{fold_dir} has no last_checkpoint: that fold never '
-                                'saved a checkpoint (was it trained?).')
-    with open(marker) as f:
-        path = f.read().strip()
-    if not osp.isabs(path) or not osp.exists(path):
-        path = osp.join(fold_dir, osp.basename(path))
-    return path
-
-
 def test_loso_dir(cfg, loso_dir, out_dir):
     from mmengine.runner import Runner
 
     from mmmer.engine import LOSOLoop
-    from mmmer.engine.loso import fold_dir_name
+    from mmmer.engine.loso import fold_dir_name, resolve_fold_checkpoint
     loop = LOSOLoop(cfg, work_dir=out_dir)
     for subject in loop.subjects():
         fold_src = osp.join(loso_dir, fold_dir_name(subject))
         if not osp.isdir(fold_src):
             raise FileNotFoundError(f'{loso_dir} has no {fold_dir_name(subject)}/: the '
                                     'LOSO run is incomplete; finish it with tools/train.py.')
-        ckpt = _read_last_checkpoint(fold_src)
+        ckpt = resolve_fold_checkpoint(fold_src)
         fold_cfg = loop.build_fold_cfg(subject)
         fold_cfg.load_from = ckpt
         fold_cfg.resume = False

@@ -24,10 +24,10 @@ import os
 import os.path as osp
 import time
 import uuid
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.logging import MMLogger, print_log
 
@@ -50,6 +50,31 @@ def _innermost_dataset(dataset_cfg):
     while 'dataset' in cfg and isinstance(cfg['dataset'], dict):
         cfg = cfg['dataset']
     return cfg
+
+
+def resolve_fold_checkpoint(fold_dir: str, checkpoint: str = 'last') -> str:
+    """The checkpoint of one fold: ``'last'`` (MMEngine's ``last_checkpoint``
+    marker) or a file name / glob in ``fold_dir`` that must match exactly one
+    file (e.g. ``'best_UAR_epoch_*.pth'``). Clear errors if absent/ambiguous."""
+    if checkpoint == 'last':
+        marker = osp.join(fold_dir, 'last_checkpoint')
+        if not osp.exists(marker):
+            raise FileNotFoundError(f'{marker} not found: that fold has not saved a '
+                                    'checkpoint (was it trained, and in this work dir?).')
+        with open(marker) as f:
+            path = f.read().strip()
+        if not osp.exists(path):  # work dir moved: the marker holds an old path
+            path = osp.join(fold_dir, osp.basename(path))
+    else:
+        matches = sorted(glob.glob(osp.join(fold_dir, checkpoint)))
+        if len(matches) != 1:
+            raise FileNotFoundError(
+                f'{osp.join(fold_dir, checkpoint)} matches {len(matches)} files '
+                f'({[osp.basename(m) for m in matches]}); need exactly one checkpoint.')
+        path = matches[0]
+    if not osp.exists(path):
+        raise FileNotFoundError(f'checkpoint {path} does not exist.')
+    return path
 
 
 def build_dataset(dataset_cfg):
@@ -288,29 +313,12 @@ class LOSOLoop:
     def _init_checkpoint(self, init_from, subject):
         src = init_from['work_dir'] if isinstance(init_from, dict) else init_from
         ckpt = init_from.get('checkpoint', 'last') if isinstance(init_from, dict) else 'last'
-        fold_dir = osp.join(src, fold_dir_name(subject))
-        if ckpt == 'last':
-            marker = osp.join(fold_dir, 'last_checkpoint')
-            if not osp.exists(marker):
-                raise FileNotFoundError(
-                    f'loso.init_from: {marker} not found. Train the first stage for fold '
-                    f'{subject} first (its work_dir must be {src}).')
-            with open(marker) as f:
-                path = f.read().strip()
-        else:
-            # A glob such as 'best_UAR_epoch_*.pth' (MMEngine puts the epoch in
-            # the best-checkpoint name) must match exactly one file.
-            matches = sorted(glob.glob(osp.join(fold_dir, ckpt)))
-            if len(matches) != 1:
-                raise FileNotFoundError(
-                    f'loso.init_from: {osp.join(fold_dir, ckpt)} matches '
-                    f'{len(matches)} files ({[osp.basename(m) for m in matches]}); '
-                    f'expected exactly one checkpoint of fold {subject}.')
-            path = matches[0]
-        if not osp.exists(path):
-            raise FileNotFoundError(f'loso.init_from: checkpoint {path} of fold {subject} '
-                                    'does not exist.')
-        return path
+        try:
+            return resolve_fold_checkpoint(osp.join(src, fold_dir_name(subject)), ckpt)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(
+                f'loso.init_from: no checkpoint of fold {subject} in {src} ({e}). Train '
+                'that fold of the first stage there first.') from e
 
     def run_fold(self, subject: str):
         from mmengine.runner import Runner

@@ -23,7 +23,6 @@ Example::
 """
 import argparse
 import copy
-import glob
 import json
 import os
 import os.path as osp
@@ -67,22 +66,9 @@ def _load_features_checkpoint(model, ckpt, device):
 
 
 def fold_checkpoint(fold_dir: str, checkpoint: str) -> str:
-    """Path of the checkpoint of one fold; clear errors if absent/ambiguous."""
-    if checkpoint == 'last':
-        marker = osp.join(fold_dir, 'last_checkpoint')
-        if not osp.exists(marker):
-            raise FileNotFoundError(f'{marker} not found: the fold was not trained '
-                                    '(or trained elsewhere).')
-        with open(marker) as f:
-            path = f.read().strip()
-        if not osp.isabs(path) and not osp.exists(path):
-            path = osp.join(fold_dir, osp.basename(path))
-        return path
-    matches = sorted(glob.glob(osp.join(fold_dir, checkpoint)))
-    if len(matches) != 1:
-        raise FileNotFoundError(f'{osp.join(fold_dir, checkpoint)} matches '
-                                f'{len(matches)} files ({matches}); need exactly one.')
-    return matches[0]
+    """Path of the checkpoint of one fold (see ``resolve_fold_checkpoint``)."""
+    from mmmer.engine.loso import resolve_fold_checkpoint
+    return resolve_fold_checkpoint(fold_dir, checkpoint)
 
 
 def fit_predict_fold(features: np.ndarray, labels: np.ndarray,

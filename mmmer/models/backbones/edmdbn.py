@@ -42,7 +42,6 @@ Ablations (Tables 6, 8, 9): ``branches=('entire',)`` / ``('detail',)``,
 from typing import Sequence
 
 import torch
-import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmmer.registry import MODELS
