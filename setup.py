@@ -38,10 +38,12 @@ setup(
         'openpyxl',
         'matplotlib',
         'tqdm',
+        # Diffusion-model augmentation (paper A, mmmer.generation); imported
+        # lazily, only by the generators and tools/augment.
+        'diffusers',
     ],
     extras_require={
         'test': ['pytest'],
-        'diffusion': ['diffusers'],
     },
     license='Apache-2.0',
 )

@@ -5,9 +5,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # One checkpoint per `interval` epochs; only the latest is kept so an
+    # One checkpoint per `interval` epochs, written atomically; only the
+    # latest is kept (deleted only after the new one is in place) so an
     # interrupted fold resumes from it. Selection never looks at the test fold.
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=1,
                     save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )

@@ -71,6 +71,6 @@ val_cfg = dict()
 val_evaluator = dict(type='MEMetric')
 
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=1,
                     save_last=True, save_best='UAR', rule='greater'))
 loso = dict(val_subjects=dict(fraction=0.2, seed=0))

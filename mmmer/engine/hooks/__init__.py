@@ -13,3 +13,4 @@
 from .ema_hook import PersistentEMAHook  # noqa: F401
 from .gpu_memory_hook import GPUMemoryHook  # noqa: F401
 from .resident_data_hook import ResidentDataHook, ResidentDataLoader  # noqa: F401
+from .atomic_checkpoint_hook import AtomicCheckpointHook  # noqa: F401
