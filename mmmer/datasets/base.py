@@ -91,7 +91,8 @@ class MEDataset(BaseDataset):
     # ------------------------------------------------------------ parsing
     def parse_annotations(self) -> List[dict]:
         """Return every sample of the dataset (subclasses implement this)."""
-        raise NotImplementedError
+        raise TypeError(f'{type(self).__name__} is abstract: a dataset class must '
+                        'define parse_annotations() returning the sample dicts.')
 
     def label_of(self, emotion: str) -> Optional[int]:
         """Class id of a raw emotion string, None if outside the label set."""

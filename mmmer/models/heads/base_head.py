@@ -25,7 +25,8 @@ class BaseMEHead(BaseModule):
         return feats
 
     def forward(self, feats) -> torch.Tensor:
-        raise NotImplementedError
+        raise TypeError(f'{type(self).__name__} is abstract: a head must define '
+                        'forward(feats) -> logits.')
 
     def extra_losses(self) -> dict:
         return {}
