@@ -1,0 +1,14 @@
+# HTNet on the MEGC2019 composite 3DB built from the raw frames of SMIC-HS,
+# CASME II and SAMM (442 samples, 68 subjects) instead of HTNet's published
+# flow images: mmmer computes the inputs itself (dlib alignment, TV-L1
+# onset->apex, optical strain, 28x28 region tiles; configs/_base_/datasets/
+# me_flow_htnet.py), cached once. Model and schedule as htnet_3db.py.
+_base_ = [
+    '../_base_/models/htnet.py',
+    '../_base_/datasets/composite_3db.py',
+    '../_base_/schedules/htnet_adam_800e.py',
+    '../_base_/default_runtime.py',
+]
+train_dataloader = dict(batch_size=256)
+# ~1.7 GB checkpoints (weights + Adam moments): save every 50 epochs.
+default_hooks = dict(checkpoint=dict(interval=50))
