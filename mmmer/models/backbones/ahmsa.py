@@ -36,8 +36,8 @@ from mmengine.model import BaseModule
 from mmmer.registry import MODELS
 
 from ..layers.channel_layer_norm import ChannelLayerNorm
-from .htnet import (Aggregate, FeedForward, patchify, window_merge,
-                    window_partition)
+from .htnet import (Aggregate, FeedForward, hierarchy_patch_grid, patchify,
+                    window_merge, window_partition)
 
 
 class ChannelAttention(nn.Module):
@@ -135,19 +135,11 @@ class AHMSANet(BaseModule):
                  pos_embed: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
-        if image_size % patch_size:
-            raise ValueError(f'AHMSANet: image_size {image_size} is not divisible by '
-                             f'patch_size {patch_size}')
         if attention_scope not in ('level', 'window'):
             raise ValueError("AHMSANet: attention_scope must be 'level' or 'window', "
                              f'got {attention_scope!r}')
-        if len(block_repeats) != num_hierarchies:
-            raise ValueError(f'AHMSANet: block_repeats {tuple(block_repeats)} needs one '
-                             f'entry per hierarchy ({num_hierarchies})')
-        fmap = image_size // patch_size
-        if fmap % 2 ** (num_hierarchies - 1):
-            raise ValueError(f'AHMSANet: a {fmap}x{fmap} patch map cannot be halved '
-                             f'{num_hierarchies - 1} times')
+        fmap = hierarchy_patch_grid('AHMSANet', image_size, patch_size,
+                                    num_hierarchies, block_repeats)
         self.image_size = image_size
         self.patch_size = patch_size
         self.in_channels = in_channels

@@ -166,6 +166,27 @@ class HTNetLevel(nn.Module):
             TransformerBlock(dim, attentions[j], ffn_mult) for j in range(num_blocks))
 
 
+def hierarchy_patch_grid(name: str, image_size: int, patch_size: int,
+                         num_hierarchies: int, block_repeats: Sequence[int]) -> int:
+    """Side of the patch map of a 3-level HTNet-style hierarchy, after
+    checking that it halves ``num_hierarchies - 1`` times and that there is one
+    block count per level (shared by HTNet and AHMSA-Net)."""
+    if image_size % patch_size:
+        raise ValueError(f'{name}: image_size {image_size} is not divisible by '
+                         f'patch_size {patch_size}')
+    fmap = image_size // patch_size
+    windows = 2 ** (num_hierarchies - 1)
+    if fmap % windows:
+        raise ValueError(f'{name}: the {fmap}x{fmap} patch map cannot be split into '
+                         f'{windows}x{windows} windows (halved {num_hierarchies - 1} times '
+                         f'for {num_hierarchies} hierarchies); change '
+                         'image_size/patch_size/num_hierarchies')
+    if len(block_repeats) != num_hierarchies:
+        raise ValueError(f'{name}: block_repeats {tuple(block_repeats)} needs one entry '
+                         f'per hierarchy ({num_hierarchies})')
+    return fmap
+
+
 @MODELS.register_module()
 class HTNet(BaseModule):
     """HTNet backbone (spec 1.2), with paper A's LAPE and ESAAT switches.
@@ -212,18 +233,9 @@ class HTNet(BaseModule):
                  drop_attention: Iterable[int] = (),
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
-        if image_size % patch_size:
-            raise ValueError(f'HTNet: image_size {image_size} is not divisible by '
-                             f'patch_size {patch_size}')
-        fmap = image_size // patch_size
+        fmap = hierarchy_patch_grid('HTNet', image_size, patch_size,
+                                    num_hierarchies, block_repeats)
         windows0 = 2 ** (num_hierarchies - 1)
-        if fmap % windows0:
-            raise ValueError(f'HTNet: the {fmap}x{fmap} patch map cannot be split into '
-                             f'{windows0}x{windows0} windows ({num_hierarchies} hierarchies); '
-                             'change image_size/patch_size/num_hierarchies')
-        if len(block_repeats) != num_hierarchies:
-            raise ValueError(f'HTNet: block_repeats {tuple(block_repeats)} needs one entry '
-                             f'per hierarchy ({num_hierarchies})')
         self.image_size = image_size
         self.patch_size = patch_size
         self.in_channels = in_channels
