@@ -26,41 +26,21 @@
 # test_shufflenet_v2.py).
 #
 # Head, activation and input scaling as in shufflenetv2_cbam.py.
-model = dict(
-    type='MEClassifier',
-    data_preprocessor=dict(type='MEDataPreprocessor', mean=None, std=None),
-    backbone=dict(
-        type='ShuffleNetV2',
-        stage_channels=(116, 232, 464),
-        stage_repeats=(4, 8, 4),
-        conv5_channels=1024,
-        act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
-        out_indices=(3, ),
-        global_pool=True,
-        plugins=[
-            dict(position='after_stage3',
-                 cfg=dict(type='LiteViTBlock', embed_dims=96, num_layers=2,
-                          num_heads=4, mlp_ratio=2.0, patch_size=2,
-                          kernel_size=3, conv_mode='separable',
-                          act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
-                          mlp_act_cfg=dict(type='SiLU'))),
-            dict(position='after_stage4',
-                 cfg=dict(type='LiteViTBlock', embed_dims=120, num_layers=2,
-                          num_heads=4, mlp_ratio=2.0, patch_size=2,
-                          kernel_size=3, conv_mode='separable',
-                          act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
-                          mlp_act_cfg=dict(type='SiLU'))),
-        ]),
-    neck=None,
-    head=dict(
-        type='SVMHingeHead',
-        num_classes=3,
-        in_channels=1024,
-        loss=dict(type='MultiClassHingeLoss', margin=1.0, p=2),
-        dropout=0.5,
-        l2_weight=0.2,
-        l2_scope='model'),
-)
+_base_ = './shufflenetv2_cbam.py'
 
-# Shape of one input sample (C, H, W), read by tools/analysis/get_flops.py and benchmark.py.
-input_shape = (3, 224, 224)
+# Same backbone, head and input as the CBAM base; only the attention plug-ins
+# differ (the list replaces the CBAM one).
+model = dict(backbone=dict(plugins=[
+    dict(position='after_stage3',
+         cfg=dict(type='LiteViTBlock', embed_dims=96, num_layers=2,
+                  num_heads=4, mlp_ratio=2.0, patch_size=2,
+                  kernel_size=3, conv_mode='separable',
+                  act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
+                  mlp_act_cfg=dict(type='SiLU'))),
+    dict(position='after_stage4',
+         cfg=dict(type='LiteViTBlock', embed_dims=120, num_layers=2,
+                  num_heads=4, mlp_ratio=2.0, patch_size=2,
+                  kernel_size=3, conv_mode='separable',
+                  act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
+                  mlp_act_cfg=dict(type='SiLU'))),
+]))
