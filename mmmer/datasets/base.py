@@ -17,7 +17,7 @@ Every sample dict (``data_info``) produced by a dataset parser holds:
 Subsets for one LOSO fold are made with ``subjects=`` (keep only these) or
 ``exclude_subjects=`` (drop these). ``preprocess=`` runs an expensive
 pipeline once per sample with an on-disk cache (see
-:mod:`mmmer.preprocessing`) before the cheap online ``pipeline``.
+:mod:`mmmer.datasets.preprocessing`) before the cheap online ``pipeline``.
 """
 import copy
 from collections import Counter
@@ -123,7 +123,7 @@ class MEDataset(BaseDataset):
         for i, d in enumerate(data_list):
             d.setdefault('sample_idx', i)
         if self.preprocess_cfg:
-            from mmmer.preprocessing import run_preprocessing
+            from .preprocessing import run_preprocessing
             data_list = run_preprocessing(data_list, self.preprocess_cfg,
                                           dataset_name=type(self).__name__)
         return data_list

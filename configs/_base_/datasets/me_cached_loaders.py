@@ -1,5 +1,5 @@
 # Loader templates shared by the micro-expression dataset bases whose model
-# input is computed once per sample by `preprocess` (mmmer.preprocessing) and
+# input is computed once per sample by `preprocess` (mmmer.datasets.preprocessing) and
 # read back from the cache: LOSO over subjects, batch 256, MEMetric.
 # A dataset base inherits this, then states its dataset dict (type, data_root,
 # annotation and quirk arguments, `preprocess`) in both loaders. The LOSO loop

@@ -10,7 +10,7 @@ class LoadCachedArrays(BaseTransform):
     """Load the arrays written by the offline preprocessing cache.
 
     Required keys: ``cache_path`` (an ``.npz`` written by
-    :mod:`mmmer.preprocessing`). Added keys: every array in the file (e.g.
+    :mod:`mmmer.datasets.preprocessing`). Added keys: every array in the file (e.g.
     ``img``, ``landmarks``), or only ``keys`` if given.
     """
 

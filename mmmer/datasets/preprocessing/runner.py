@@ -23,6 +23,8 @@ from mmmer.utils.io import dump_json_atomic, save_npz_atomic
 
 from .cache import preprocess_config_hash, sample_cache_key
 
+__all__ = ['FLAG_PREFIX', 'PreprocessingError', 'run_preprocessing']
+
 _WORKER_PIPELINE = None
 FLAG_PREFIX = '_flag_'
 

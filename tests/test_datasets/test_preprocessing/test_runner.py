@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmmer.preprocessing import PreprocessingError, run_preprocessing
+from mmmer.datasets.preprocessing import PreprocessingError, run_preprocessing
 
 # LoadKeyFrames -> a cheap mean-difference "motion" map: exercises real file
 # loading without dlib/TV-L1 (those have their own tests).

@@ -13,6 +13,8 @@ import json
 import os
 import os.path as osp
 
+__all__ = ['CACHE_FORMAT_VERSION', 'preprocess_config_hash', 'sample_cache_key']
+
 # Bump when a transform's numerical behaviour changes in a way configs cannot see.
 CACHE_FORMAT_VERSION = 1
 
