@@ -20,8 +20,9 @@ pipeline once per sample with an on-disk cache (see
 :mod:`mmmer.datasets.preprocessing`) before the cheap online ``pipeline``.
 """
 import copy
+import numbers
 from collections import Counter
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
@@ -30,9 +31,27 @@ from mmmer.registry import DATASETS
 
 from .label_maps import get_label_map
 
+__all__ = ['DatasetLayoutError', 'MEDataset', 'class_ids']
+
 
 class DatasetLayoutError(FileNotFoundError):
     """Raised when data_root or an annotation file is missing or malformed."""
+
+
+def class_ids(classes: Sequence[Union[str, int]], names: Sequence[str],
+              owner: str) -> List[int]:
+    """Ids of ``classes`` given as names (looked up in ``names``) or ids."""
+    names = list(names)
+    ids = []
+    for c in classes:
+        if isinstance(c, numbers.Integral) and not isinstance(c, bool):
+            ids.append(int(c))
+        elif c in names:
+            ids.append(names.index(c))
+        else:
+            raise ValueError(f'{owner}: class {c!r} is not one of the dataset '
+                             f'classes {names}')
+    return ids
 
 
 @DATASETS.register_module()
@@ -53,6 +72,18 @@ class MEDataset(BaseDataset):
         preprocess (dict): ``dict(pipeline=[...], cache_dir=..., workers=1)``
             run once per sample and cached on disk.
         pipeline (list): online transforms, run at every ``__getitem__``.
+        flip_expansion (dict, optional): ``dict(classes=('positive',
+            'surprise'))`` serves, after the originals, one horizontally
+            mirrored copy of each sample of these classes (names of
+            ``metainfo['classes']`` or ids); the copy's data info carries
+            ``flip_expanded=True`` (originals ``False``) and the original's
+            ``sample_idx`` and cache, and
+            :class:`mmmer.datasets.transforms.ExpansionFlip` in the training
+            pipeline mirrors it. This is the class balancing by "horizontal
+            inversion" of Liu et al., "Facial micro-expression recognition
+            based on ShuffleNetV2 + CBAM/ViT" (Sci. Rep. 2022),
+            "Pre-processing". Training splits only: refused in ``test_mode``.
+            None (default) = off.
     """
     DATASET_NAME = 'me'
     CLASSES_3 = ('negative', 'positive', 'surprise')
@@ -69,7 +100,9 @@ class MEDataset(BaseDataset):
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  lazy_init: bool = False,
+                 flip_expansion: Optional[dict] = None,
                  **kwargs):
+        self.flip_expansion = self._check_flip_expansion(flip_expansion, test_mode)
         self.label_set = label_set
         self.label_map, self.class_names = get_label_map(self.DATASET_NAME, label_set)
         self.subjects = list(subjects) if subjects is not None else None
@@ -126,7 +159,52 @@ class MEDataset(BaseDataset):
             from .preprocessing import run_preprocessing
             data_list = run_preprocessing(data_list, self.preprocess_cfg,
                                           dataset_name=type(self).__name__)
+        if self.flip_expansion is not None:
+            data_list = self.expand_flipped(data_list)
         return data_list
+
+    # ------------------------------------------------------------ flip expansion
+    def _check_flip_expansion(self, flip_expansion, test_mode: bool):
+        if flip_expansion is None:
+            return None
+        name = type(self).__name__
+        if not isinstance(flip_expansion, dict) or set(flip_expansion) != {'classes'}:
+            raise ValueError(
+                f'{name}: flip_expansion must be None or a dict with the single key '
+                f"'classes', e.g. dict(classes=('positive', 'surprise')); got "
+                f'{flip_expansion!r}')
+        if test_mode:
+            raise ValueError(
+                f'{name}: flip_expansion adds mirrored copies for training and is '
+                'refused with test_mode=True; set it on the train dataset only '
+                '(remove it from val/test dataloaders).')
+        classes = flip_expansion['classes']
+        classes = (classes, ) if isinstance(classes, (str, int)) else tuple(classes)
+        return dict(classes=classes)
+
+    def expand_flipped(self, data_list: List[dict]) -> List[dict]:
+        """Originals (``flip_expanded=False``) then one mirrored copy
+        (``flip_expanded=True``) of each sample of the expanded classes, in
+        the originals' order; a copy keeps the original's ``sample_idx``."""
+        wanted = set(class_ids(self.flip_expansion['classes'],
+                               self.metainfo.get('classes', ()),
+                               f'{type(self).__name__}: flip_expansion'))
+        copies = []
+        for i, d in enumerate(data_list):
+            d['flip_expanded'] = False
+            if int(d['gt_label']) in wanted:
+                c = copy.deepcopy(d)
+                c['flip_expanded'] = True
+                c['sample_idx'] = i
+                copies.append(c)
+        return data_list + copies
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        if info.get('flip_expanded'):
+            # BaseDataset numbers by position; a copy names its original
+            info['sample_idx'] = self.data_list[idx]['sample_idx']
+        return info
 
     def select_subjects(self, data_list: List[dict]) -> List[dict]:
         if self.subjects is not None:

@@ -24,7 +24,8 @@ from .label_maps import THREE_CLASS_NAMES
 
 # Child settings that belong to the composite (applied once to the union).
 _COMPOSITE_ONLY_KEYS = ('subjects', 'exclude_subjects', 'preprocess', 'pipeline',
-                        'shuffle_labels', 'shuffle_seed', 'test_mode', 'lazy_init')
+                        'shuffle_labels', 'shuffle_seed', 'test_mode', 'lazy_init',
+                        'flip_expansion')
 
 
 @DATASETS.register_module()

@@ -287,3 +287,43 @@ def test_megc2019_sheet_gives_the_145_sample_3class_set(tmp_path):
     assert per_subject == {f'casme2_{s}': n for s, n in CASME2_3DB.items()}
     assert ds.quirk_counts['apex_dropped'] == 1 and ds.quirk_counts['excluded_clips'] == 1
     assert sum(ds.excluded_counts.values()) == 255 - 147
+
+
+def test_flip_expansion_option_matches_wrapper(root):
+    from mmmer.datasets import FlipExpandedDataset
+    from mmmer.datasets.transforms import ExpansionFlip
+
+    fold = dict(data_root=root, exclude_subjects=['casme2_sub09'])
+    wrapped = FlipExpandedDataset(dict(type='CASME2Dataset', **fold),
+                                  expand_classes=('positive', 'surprise'))
+    ds = CASME2Dataset(flip_expansion=dict(classes=('positive', 'surprise')), **fold)
+    plain = CASME2Dataset(**fold)
+    n = len(plain)
+    positives_surprises = [i for i, d in enumerate(plain.data_list) if d['gt_label'] in (1, 2)]
+    # synthetic ground truth: originals, then one copy per positive/surprise
+    assert len(positives_surprises) == 3 and len(ds) == n + 3 == len(wrapped)
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert infos == [wrapped.get_data_info(i) for i in range(len(wrapped))]
+    assert [d['flip_expanded'] for d in infos] == [False] * n + [True] * 3
+    for copy_info, i in zip(infos[n:], positives_surprises):
+        assert copy_info['sample_idx'] == i
+        assert copy_info['clip'] == plain.data_list[i]['clip']
+    assert ds.get_gt_labels().tolist() == wrapped.get_gt_labels().tolist()
+    assert ds.class_counts() == wrapped.class_counts() == [2, 2 * 2, 1 * 2]
+    assert ds.get_subjects() == plain.get_subjects()
+    # class ids work as names do; the copy is mirrored by ExpansionFlip
+    by_id = CASME2Dataset(flip_expansion=dict(classes=(1, 2)), **fold)
+    assert [by_id.get_data_info(i) for i in range(len(by_id))] == infos
+    img = np.arange(12, dtype=np.float32).reshape(2, 6)
+    out = ExpansionFlip(keys=('img', ))(dict(infos[n], img=img))
+    assert np.array_equal(out['img'], img[:, ::-1]) and out['flip'] is True
+
+
+def test_flip_expansion_refused_in_test_mode_and_unknown_class(root):
+    with pytest.raises(ValueError, match='test_mode'):
+        CASME2Dataset(data_root=root, test_mode=True,
+                      flip_expansion=dict(classes=('positive', )))
+    with pytest.raises(ValueError, match="'angry'"):
+        CASME2Dataset(data_root=root, flip_expansion=dict(classes=('angry', )))
+    with pytest.raises(ValueError, match='single key'):
+        CASME2Dataset(data_root=root, flip_expansion=('positive', ))
