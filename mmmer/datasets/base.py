@@ -28,13 +28,14 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from mmmer.registry import DATASETS
+from mmmer.utils.errors import MMMERUserError
 
 from .label_maps import get_label_map
 
 __all__ = ['DatasetLayoutError', 'MEDataset', 'class_ids']
 
 
-class DatasetLayoutError(FileNotFoundError):
+class DatasetLayoutError(FileNotFoundError, MMMERUserError):
     """Raised when data_root or an annotation file is missing or malformed."""
 
 

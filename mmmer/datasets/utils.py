@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from mmmer.utils.errors import MMMERUserError
+
 from .base import DatasetLayoutError
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
@@ -28,7 +30,7 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 _DIGIT_RUN = re.compile(r'\d+')
 
 
-class AnnotationError(ValueError):
+class AnnotationError(ValueError, MMMERUserError):
     """A cell of an annotation sheet cannot be interpreted.
 
     The message always names the file, the (1-based, Excel-style) row and the

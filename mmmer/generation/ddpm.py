@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 
 from mmmer.registry import GENERATORS
+from mmmer.utils.compat import import_diffusers
 
 #: diffusers UNet2DModel settings of spec 2.5 (in/out channels and the
 #: number of class embeddings are filled in from the data).
@@ -117,7 +118,7 @@ def build_unet(unet_cfg: dict, num_classes: int, in_channels: int = 3):
     """A class-conditional diffusers ``UNet2DModel`` (learned class embedding
     added to the time embedding: ``class_embed_type=None`` +
     ``num_class_embeds``)."""
-    from diffusers import UNet2DModel
+    UNet2DModel = import_diffusers().UNet2DModel
     cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in unet_cfg.items()}
     cfg.pop('type', None)
     return UNet2DModel(in_channels=in_channels, out_channels=in_channels,
@@ -125,7 +126,7 @@ def build_unet(unet_cfg: dict, num_classes: int, in_channels: int = 3):
 
 
 def build_scheduler(scheduler_cfg: dict):
-    from diffusers import DDPMScheduler
+    DDPMScheduler = import_diffusers().DDPMScheduler
     cfg = dict(scheduler_cfg)
     cfg.pop('type', None)
     return DDPMScheduler(**cfg)

@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.logging import MMLogger
 
+from mmmer.utils.errors import MMMERUserError
 from mmmer.utils.io import dump_json_atomic, save_npz_atomic
 
 from .ddpm import ClassConditionalDDPM
@@ -39,7 +40,7 @@ CHECKPOINT_FILE = 'train_ckpt.pth'
 LOADING_TRANSFORMS = ('LoadCachedArrays', )
 
 
-class GeneratorNotFoundError(FileNotFoundError):
+class GeneratorNotFoundError(FileNotFoundError, MMMERUserError):
     """The generator a fold needs has not been trained (or is stale)."""
 
 

@@ -12,12 +12,14 @@ from typing import Dict, Iterable, List, Mapping, Sequence
 
 import numpy as np
 
+from mmmer.utils.errors import MMMERUserError
 
-class GeneratorLeakageError(RuntimeError):
+
+class GeneratorLeakageError(RuntimeError, MMMERUserError):
     """A generator would be used on a fold whose test subjects it was trained on."""
 
 
-class FoldGroupError(ValueError):
+class FoldGroupError(ValueError, MMMERUserError):
     """No generator group holds out all of a fold's non-training subjects."""
 
 

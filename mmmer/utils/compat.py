@@ -1,16 +1,24 @@
 """Every third-party workaround mmmer needs, in one place.
 
-See ``ARCHITECTURE.md`` ("Third-party facts"). Each function is idempotent;
-:func:`apply_compat_patches` is called once by ``import mmmer``.
+Each function is idempotent; :func:`apply_compat_patches` is called once by
+``import mmmer``.
 
 1. torch >= 2.6 loads checkpoints with ``weights_only=True``; MMEngine 0.10.7
    checkpoints contain a ``HistoryBuffer`` whose pickled state refers to
    ``builtins.getattr``. We keep ``weights_only=True`` and allowlist exactly the
    globals MMEngine writes, with a *restricted* stand-in for ``getattr``.
 2. setuptools >= 81 has no ``pkg_resources``: MMEngine's ``is_installed`` /
-   ``get_installed_path`` are replaced with importlib versions.
+   ``get_installed_path`` are replaced with importlib versions. MMEngine also
+   only resolves ``package::path`` config bases for the packages in its
+   ``MODULE2PACKAGE`` table and insists on a ``.mim/model-index.yml``;
+   :func:`patch_external_configs` registers ``mmmer`` and resolves
+   ``mmmer::htnet/htnet_3db.py`` to ``<mmmer>/.mim/configs/...`` (copied there
+   when a wheel is built) or, for a source checkout (editable install), to the
+   checkout's ``configs/``.
 3. ``cv2.optflow`` exists only in opencv-contrib; ``require_cv2_optflow`` checks
-   at the point of use with an actionable message.
+   at the point of use with an actionable message (the exact fix command).
+   diffusers is optional (``pip install "mmmer[diffusion]"``);
+   :func:`import_diffusers` says so when it is missing.
 4. ``--amp`` and ``--launcher pytorch`` on CPU (see :func:`amp_cfg_for_device`
    and :func:`init_cpu_distributed`).
 """
@@ -110,17 +118,127 @@ def patch_package_lookup():
     mmengine_utils.get_installed_path = get_installed_path
 
 
+def _mmmer_checkout_configs(package_path: str):
+    """``configs/`` of the source checkout ``package_path`` lives in, or None.
+
+    An editable install (or ``PYTHONPATH``) imports mmmer from the checkout,
+    where the configs sit next to the package rather than in ``.mim``.
+    """
+    root = osp.dirname(osp.abspath(package_path))
+    configs = osp.join(root, 'configs')
+    if osp.basename(osp.abspath(package_path)) == 'mmmer' and \
+            osp.isdir(configs) and osp.isfile(osp.join(root, 'setup.py')):
+        return configs
+    return None
+
+
+def external_config_path(package_path: str, cfg_name: str) -> str:
+    """Path of the base config ``cfg_name`` of an installed OpenMMLab-style
+    package: ``<package>/.mim/configs/<cfg_name>``, else (mmmer from a source
+    checkout) ``<checkout>/configs/<cfg_name>``."""
+    candidates = [osp.join(package_path, '.mim', 'configs', cfg_name)]
+    checkout = _mmmer_checkout_configs(package_path)
+    if checkout is not None:
+        candidates.append(osp.join(checkout, cfg_name))
+    for path in candidates:
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(
+        f'base config "{cfg_name}" not found; looked for '
+        + ' and '.join(candidates)
+        + '. Names are relative to the configs/ folder, e.g. '
+        '"mmmer::htnet/htnet_3db.py". If mmmer was installed from a wheel '
+        'built without its configs, reinstall it with `pip install .` from '
+        'a checkout.')
+
+
+def patch_external_configs():
+    """Let ``_base_ = 'mmmer::<path under configs/>'`` resolve.
+
+    MMEngine 0.10.7 asserts the package is one of its own table
+    (``MODULE2PACKAGE``), then reads ``.mim/model-index.yml`` (metafiles of
+    released weights) before falling back to ``.mim/configs``; mmmer has no
+    metafiles, so a missing index means "a base config", not an error.
+    """
+    import mmengine.config.config as config_mod
+    import mmengine.config.utils as cfg_utils
+    cfg_utils.MODULE2PACKAGE.setdefault('mmmer', 'mmmer')
+    original = getattr(cfg_utils._get_external_cfg_path, '__wrapped__',
+                       cfg_utils._get_external_cfg_path)
+
+    def _get_external_cfg_path(package_path, cfg_file):
+        if not osp.isfile(osp.join(package_path, '.mim', 'model-index.yml')):
+            raise ValueError('no model-index.yml: resolve as a base config')
+        return original(package_path, cfg_file)
+
+    _get_external_cfg_path.__wrapped__ = original
+    for mod in (cfg_utils, config_mod):
+        mod._get_external_cfg_path = _get_external_cfg_path
+        mod._get_external_cfg_base_path = external_config_path
+
+
+def _opencv_version():
+    import importlib.metadata as md
+    for dist in ('opencv-python', 'opencv-contrib-python-headless',
+                 'opencv-contrib-python', 'opencv-python-headless'):
+        try:
+            return md.version(dist)
+        except md.PackageNotFoundError:
+            continue
+    return None
+
+
+def opencv_fix_command() -> str:
+    """The one command that restores ``cv2.optflow`` in this environment."""
+    version = _opencv_version()
+    spec = 'opencv-contrib-python-headless' + (f'=={version}' if version else '')
+    return f'pip install --force-reinstall --no-deps "{spec}"'
+
+
 def require_cv2_optflow():
-    """Return ``cv2`` after checking that the contrib ``optflow`` module exists."""
-    import cv2
+    """Return ``cv2`` after checking that the contrib ``optflow`` module exists.
+
+    Called by the TV-L1 transform at the point of use: any later ``pip
+    install`` that pulls ``opencv-python`` (mmengine and mmcv-lite require
+    it) overwrites the contrib build's ``cv2`` files and removes
+    ``cv2.optflow``.
+    """
+    from .errors import MissingDependencyError
+    try:
+        import cv2
+    except ImportError as e:
+        raise MissingDependencyError(
+            f'OpenCV cannot be imported ({e}). Fix: {opencv_fix_command()}'
+        ) from e
     if not hasattr(cv2, 'optflow'):
-        raise ImportError(
-            'TV-L1 optical flow needs cv2.optflow from opencv-contrib-python-headless, '
-            f'but the installed cv2 ({getattr(cv2, "__version__", "?")}) lacks it. '
-            'mmengine/mmcv install opencv-python, which overwrites the same files. Fix: '
-            'pip install --force-reinstall --no-deps '
-            'opencv-contrib-python-headless==<your opencv version>')
+        raise MissingDependencyError(
+            'TV-L1 optical flow needs cv2.optflow from '
+            'opencv-contrib-python-headless, but the installed cv2 '
+            f'({getattr(cv2, "__version__", "?")}) lacks it: a later pip '
+            'install of opencv-python (an mmengine/mmcv-lite dependency) '
+            'overwrote it. Fix (from any directory): '
+            f'{opencv_fix_command()}  '
+            '(or `python tools/fix_opencv.py` from a checkout)')
     return cv2
+
+
+def import_diffusers():
+    """Return the ``diffusers`` module, or say how to install it.
+
+    diffusers is only needed by the DDPM generators (diffusion augmentation
+    and ``tools/augment/*``), so it is the ``diffusion`` extra rather than a
+    core dependency.
+    """
+    from .errors import MissingDependencyError
+    try:
+        import diffusers
+    except ImportError as e:
+        raise MissingDependencyError(
+            'The DDPM generators need the optional package diffusers, which '
+            f'is not installed ({e}). Install it with: '
+            'pip install "mmmer[diffusion]"  (from a checkout: '
+            'pip install -e ".[diffusion]")') from e
+    return diffusers
 
 
 def ensure_opencv_contrib(dry_run: bool = False) -> str:
@@ -131,7 +249,6 @@ def ensure_opencv_contrib(dry_run: bool = False) -> str:
     version of the installed opencv-python so the two stay identical.
     Returns a one-line description of what was done.
     """
-    import importlib.metadata as md
     import subprocess
     import sys
     try:
@@ -140,14 +257,7 @@ def ensure_opencv_contrib(dry_run: bool = False) -> str:
             return f'cv2 {cv2.__version__} already has optflow: nothing to do'
     except ImportError:
         pass
-    version = None
-    for dist in ('opencv-python', 'opencv-contrib-python-headless',
-                 'opencv-python-headless'):
-        try:
-            version = md.version(dist)
-            break
-        except md.PackageNotFoundError:
-            continue
+    version = _opencv_version()
     spec = 'opencv-contrib-python-headless' + (f'=={version}' if version else '')
     cmd = [sys.executable, '-m', 'pip', 'install', '--force-reinstall', '--no-deps', spec]
     if not dry_run:
@@ -235,5 +345,6 @@ def apply_compat_patches():
         return
     register_safe_globals()
     patch_package_lookup()
+    patch_external_configs()
     os.environ.setdefault('KMP_DUPLICATE_LIB_OK', 'TRUE')
     _PATCHED = True

@@ -19,6 +19,7 @@ from typing import List, Optional
 import numpy as np
 from mmengine.logging import MMLogger
 
+from mmmer.utils.errors import MMMERUserError
 from mmmer.utils.io import dump_json_atomic, save_npz_atomic
 
 from .cache import preprocess_config_hash, sample_cache_key
@@ -29,7 +30,7 @@ _WORKER_PIPELINE = None
 FLAG_PREFIX = '_flag_'
 
 
-class PreprocessingError(RuntimeError):
+class PreprocessingError(RuntimeError, MMMERUserError):
     """Raised when some samples could not be preprocessed."""
 
 
