@@ -69,7 +69,9 @@ VISBACKENDS = Registry(
     'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['mmmer.visualization'])
 
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmmer.utils'])
-INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=['mmmer.apis'])
+# No `locations` until mmmer/apis (the inference API) exists: a location that
+# does not import breaks the first lookup in this registry.
+INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
 
 # Registries without an MMEngine parent.
 GENERATORS = Registry('generator', locations=['mmmer.generation'])
