@@ -197,7 +197,7 @@ def test_landmark_crop_box_fills_output():
     rng = np.random.default_rng(2)
     lm = _face_landmarks(rng).astype(np.float32)
     frames = [rng.integers(0, 255, (320, 320, 3)).astype(np.uint8) for _ in range(3)]
-    crop = LandmarkFaceCrop(size=(100, 80), brow_margin=0.5)
+    crop = LandmarkFaceCrop(size=(100, 80), mode='extremes', brow_margin=0.5)
     res = StackFrames()(crop(dict(frames=frames, landmarks=lm.copy())))
     assert res['img'].shape == (3, 100, 80, 3)
     out = res['landmarks']
@@ -228,3 +228,99 @@ def test_alignment_on_real_face_with_dlib():
     template = 256 * (0.8 * openface_template() + 0.1)
     assert np.abs(redetected - template).max() < 6.0
     assert np.array_equal(res['frames'][0], res['frames'][1])
+
+
+# ------------------------------------------------------------- paper face crop
+@pytest.fixture(scope='module')
+def astronaut_landmarks():
+    """dlib's 68 points on skimage's astronaut photo, via mmmer's detector."""
+    from skimage import data
+
+    from mmmer.datasets.transforms import DetectFaceLandmarks
+    img = np.ascontiguousarray(data.astronaut())
+    res = DetectFaceLandmarks(upsample=0)(dict(frames=[img]))
+    return img, np.asarray(res['landmarks'], dtype=np.float64)
+
+
+def _paper_rule_by_hand(lm):
+    """The paper's crop written out point by point: x from the brow and eye
+    extremes, bottom from chin points 7-9, top = eye line - 0.45 IOD."""
+    left = min([lm[i][0] for i in (17, 18, 19, 20, 21, 36, 37, 38, 39, 40, 41)])
+    right = max([lm[i][0] for i in (22, 23, 24, 25, 26, 42, 43, 44, 45, 46, 47)])
+    bottom = (lm[7][1] + lm[8][1] + lm[9][1]) / 3.0
+    (ax, ay), (bx, by) = lm[36], lm[45]
+    iod = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
+    top = (ay + by) / 2.0 - 0.45 * iod
+    return left, top, right, bottom
+
+
+def test_paper_crop_on_real_face_equals_the_rule(astronaut_landmarks):
+    img, lm = astronaut_landmarks
+    crop = LandmarkFaceCrop(size=224)  # mode='paper' is the default
+    res = crop(dict(frames=[img.copy(), img.copy()], landmarks=lm.copy()))
+    hand = _paper_rule_by_hand(lm)
+    np.testing.assert_allclose(res['crop_box'], hand, rtol=0, atol=1e-6)
+    # The box lies inside the face: narrower than the jaw, above the chin tip.
+    x0, y0, x1, y1 = hand
+    assert lm[:, 0].min() <= x0 < x1 <= lm[:, 0].max()
+    assert y0 < lm[17:27, 1].min() and y1 <= lm[:, 1].max()
+    # Mapped landmarks: chin 7-9 on the bottom edge, eye line 0.45 IOD below
+    # the top edge (in output pixels), brow/eye extremes on the side edges.
+    out = res['landmarks'].astype(np.float64)
+    sy = 224 / (y1 - y0)
+    assert out[7:10, 1].mean() == pytest.approx(223.5, abs=1e-3)
+    iod = np.hypot(*(lm[45] - lm[36]))
+    assert out[[36, 45], 1].mean() == pytest.approx(-0.5 + 0.45 * iod * sy, abs=1e-3)
+    assert min(out[17:22, 0].min(), out[36:42, 0].min()) == pytest.approx(-0.5, abs=1e-3)
+    assert max(out[22:27, 0].max(), out[42:48, 0].max()) == pytest.approx(223.5, abs=1e-3)
+    assert res['frames'][0].shape == (224, 224, 3)
+    assert np.array_equal(res['frames'][0], res['frames'][1])
+
+
+def test_paper_crop_after_alignment_keeps_the_face(astronaut_landmarks):
+    """mmmer's EDMDBN preprocessing (OpenFace alignment with a margin, then
+    the paper crop): dlib finds the face again in the 224 crop, with its eye
+    corners and chin where the transformed landmarks say (image content, not
+    only coordinates, follows the rule)."""
+    from mmmer.utils.face import detect_face_and_landmarks
+    img, lm = astronaut_landmarks
+    res = OpenFaceAlignment(output_size=256, template_scale=0.8)(
+        dict(frames=[img.copy()], landmarks=lm.copy()))
+    aligned = res['landmarks'].astype(np.float64)
+    res = LandmarkFaceCrop(size=224)(res)
+    # With the 0.8 template margin the rule's box fits the aligned frame.
+    np.testing.assert_allclose(res['crop_box'], _paper_rule_by_hand(aligned), atol=1e-6)
+    found = detect_face_and_landmarks(res['frames'][0], 1)
+    assert found is not None
+    err = np.abs(found[1][[36, 45, 8]] - res['landmarks'][[36, 45, 8]])
+    assert err.max() < 6.0
+
+
+def test_paper_crop_clips_to_the_frame(astronaut_landmarks):
+    """Aligned as the authors' code does (224 px, template filling the frame)
+    the rule's top lies above the frame; it is clipped to row 0, as the
+    authors' script does, unless clip_to_frame=False."""
+    img, lm = astronaut_landmarks
+    res = OpenFaceAlignment(output_size=224, template_scale=1.0)(
+        dict(frames=[img.copy()], landmarks=lm.copy()))
+    aligned = res['landmarks'].astype(np.float64)
+    hand = _paper_rule_by_hand(aligned)
+    assert hand[1] < 0
+    clipped = LandmarkFaceCrop(size=224).crop_box(aligned, (224, 224))
+    np.testing.assert_allclose(clipped, (hand[0], 0.0, hand[2], hand[3]), atol=1e-6)
+    free = LandmarkFaceCrop(size=224, clip_to_frame=False).crop_box(aligned, (224, 224))
+    np.testing.assert_allclose(free, hand, atol=1e-6)
+
+
+def test_brow_jaw_crop_box_and_mode_check():
+    rng = np.random.default_rng(3)
+    lm = _face_landmarks(rng)
+    crop = LandmarkFaceCrop(size=64, mode='brow_jaw', top_margin_px=10)
+    box = crop.crop_box(lm, (320, 320))
+    expected = (lm[17, 0], lm[:, 1].min() - 10, lm[26, 0], (lm[5, 1] + lm[11, 1]) / 2)
+    np.testing.assert_allclose(box, expected, atol=1e-9)
+    with pytest.raises(ValueError, match='mode'):
+        LandmarkFaceCrop(mode='crop_once')
+    with pytest.raises(ValueError, match='degenerate face box'):
+        LandmarkFaceCrop()(dict(frames=[np.zeros((50, 50, 3), np.uint8)],
+                                landmarks=np.tile([[5.0, 5.0]], (68, 1)), img_path='x/y.jpg'))
