@@ -16,7 +16,7 @@ Facts used (specs/datasets.md section 4, all from the official workbooks):
   case-insensitively).
 - Known bad rows (apex 83 < onset 112; onset 3647 > apex; offset 0 twice;
   offset 3460 for 34; onset = apex = 0) are repaired by rule, not by index
-  (:class:`~mmmer.datasets.utils.KeyFrameRepairer`); every repair is logged
+  (:class:`~mmmer.datasets.annotation.KeyFrameRepairer`); every repair is logged
   with its row.
 - Emotions disgust 250, surprise 187, others 158 + ``Others`` 3, fear 86,
   anger 64, sad 57, happy 55; 3-class 699 = 457/55/187 from 88 subjects.
@@ -28,7 +28,7 @@ from typing import List, Optional, Sequence
 from mmmer.registry import DATASETS
 
 from .base import MEDataset
-from .utils import (ClipRow, KeyFrameRepairer, build_clip_samples, cell_text,
+from .annotation import (ClipRow, KeyFrameRepairer, build_clip_samples, cell_text,
                     check_emotion, check_missing_clip_policy, find_child_dir,
                     normalize_subject, parse_exclude_clips, parse_frame_value,
                     read_annotation_table, require_dir)

@@ -29,7 +29,7 @@ from mmmer.registry import DATASETS
 
 from .base import MEDataset
 from .label_maps import THREE_CLASS_NAMES
-from .utils import (AnnotationError, cell_text, check_missing_clip_policy,
+from .annotation import (AnnotationError, cell_text, check_missing_clip_policy,
                     namespaced_subject, raise_or_log_missing,
                     read_annotation_table, require_dir)
 

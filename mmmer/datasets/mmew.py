@@ -15,7 +15,7 @@ Facts used (specs/datasets.md sections 5, 7):
 - 300 samples, 30 subjects: happiness 36, surprise 89, disgust 72, fear 16,
   sadness 13, anger 8, others 66; 3-class 234 = 109/36/89.
 - MEB rewrites apex/offset of 16 rows; here impossible triples are repaired by
-  rule (:class:`~mmmer.datasets.utils.KeyFrameRepairer`) and logged.
+  rule (:class:`~mmmer.datasets.annotation.KeyFrameRepairer`) and logged.
 """
 import os
 import os.path as osp
@@ -26,7 +26,7 @@ from mmengine.logging import MMLogger
 from mmmer.registry import DATASETS
 
 from .base import DatasetLayoutError, MEDataset
-from .utils import (ClipRow, KeyFrameRepairer, build_clip_samples,
+from .annotation import (ClipRow, KeyFrameRepairer, build_clip_samples,
                     check_missing_clip_policy, parse_exclude_clips, read_facs_clip_rows,
                     require_dir)
 

@@ -13,7 +13,7 @@ Facts used (specs/datasets.md sections 0, 2, 7):
 - Emotions are capitalised, ``Other`` in some copies and ``Others`` in others.
 - A few rows have a missing apex or one outside [onset, offset] (e.g.
   ``028_4_1``, ``032_3_1``) and one has a wrong offset: repaired by rule
-  (:class:`~mmmer.datasets.utils.KeyFrameRepairer`), each repair logged.
+  (:class:`~mmmer.datasets.annotation.KeyFrameRepairer`), each repair logged.
 - 159 samples / 29 subjects; 3-class (MEGC2019) 133 = 92/26/15 from 28
   subjects; 5-class 136.
 """
@@ -23,7 +23,7 @@ from typing import List, Optional, Sequence
 from mmmer.registry import DATASETS
 
 from .base import MEDataset
-from .utils import (ClipRow, KeyFrameRepairer, build_clip_samples,
+from .annotation import (ClipRow, KeyFrameRepairer, build_clip_samples,
                     check_missing_clip_policy, find_child_dir, parse_exclude_clips,
                     read_facs_clip_rows, require_dir)
 

@@ -25,7 +25,7 @@ from mmengine.logging import MMLogger
 from mmmer.registry import DATASETS
 
 from .base import DatasetLayoutError, MEDataset
-from .utils import (AnnotationError, FrameFolderCache, cell_text, check_emotion,
+from .annotation import (AnnotationError, FrameFolderCache, cell_text, check_emotion,
                     check_missing_clip_policy, fill_frames, midpoint_apex,
                     normalize_subject, parse_exclude_clips, parse_frame_value,
                     raise_or_log_missing, read_annotation_table, require_dir)

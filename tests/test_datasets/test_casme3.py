@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from mmmer.datasets import CASME3Dataset, DatasetLayoutError
-from mmmer.datasets.utils import AnnotationError, KeyFrameRepairer
+from mmmer.datasets.annotation import AnnotationError, KeyFrameRepairer
 from tests.fixtures.me_layouts import build_casme3, write_frames, write_xlsx
 
 SHEET = 'cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx'

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mmmer.datasets.utils import list_frames
+from mmmer.datasets.annotation import list_frames
 from tests.fixtures.me_layouts import build_3db, build_htnet_flow_folder, build_samm
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -10,7 +10,7 @@ from mmmer.datasets import DatasetLayoutError, FlowFolderDataset
 from mmmer.datasets.transforms import (DetectFaceLandmarks, FacialRegionTiles,
                                        LoadApexFace, LoadFlowImage, PackMEInputs)
 from mmmer.datasets.transforms.regions import five_points_from_dlib, rescale_points
-from mmmer.datasets.utils import AnnotationError
+from mmmer.datasets.annotation import AnnotationError
 from tests.fixtures.me_layouts import (CASME2_3DB, SAMM_3DB, SMIC_3DB,
                                        build_htnet_flow_folder)
 

@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from mmmer.datasets import DatasetLayoutError, MMEWDataset
-from mmmer.datasets.utils import AnnotationError
+from mmmer.datasets.annotation import AnnotationError
 from tests.fixtures.me_layouts import MMEW_COUNTS, build_mmew, set_cell
 
 SHEET = 'MMEW_Micro_Exp.xlsx'

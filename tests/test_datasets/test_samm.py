@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from mmmer.datasets import DatasetLayoutError, SAMMDataset
-from mmmer.datasets.utils import AnnotationError, read_annotation_table
+from mmmer.datasets.annotation import AnnotationError, read_annotation_table
 from tests.fixtures.me_layouts import SAMM_3DB, build_samm, set_cell
 
 SHEET = 'SAMM_Micro_FACS_Codes_v2.xlsx'

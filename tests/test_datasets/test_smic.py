@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from mmmer.datasets import DatasetLayoutError, SMICDataset
-from mmmer.datasets.utils import AnnotationError
+from mmmer.datasets.annotation import AnnotationError
 from tests.fixtures.me_layouts import SMIC_3DB, build_smic, write_xlsx
 
 

@@ -128,7 +128,7 @@ def compare_counts(found, expected, prefix=''):
 
 def check_samples(data_list, images='key'):
     """``(errors, warnings)``: lists of ``(kind, message)``."""
-    from mmmer.datasets.utils import list_frames
+    from mmmer.datasets.annotation import list_frames
 
     errors, warnings = [], []
     seen = {}
@@ -259,7 +259,7 @@ def main(argv=None):
     from mmengine.registry import init_default_scope
 
     from mmmer.datasets import DatasetLayoutError
-    from mmmer.datasets.utils import AnnotationError
+    from mmmer.datasets.annotation import AnnotationError
     from mmmer.registry import DATASETS
     init_default_scope('mmmer')
 
