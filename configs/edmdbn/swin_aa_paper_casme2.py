@@ -1,5 +1,7 @@
-# The paper variant of EDMDBN on CASME II, 3 classes (paper C Sec. 3.1-3.3
-# read literally, where the official code differs; specs/edmdbn.md section 5):
+# The paper variant of EDMDBN on CASME II, 3 classes: "Entire-detail motion
+# dual-branch network for micro-expression recognition" (Ma et al., 2025),
+# Sec. 3.1-3.3 read literally where the authors' code differs
+# (docs/methods/edmdbn.md):
 # - the entire-motion branch is a true 2D Swin (4x4 patches, 7x7 windows)
 #   instead of the video Swin on a zero-padded frame (43,781,269 params);
 # - the key frames are interpolated at their real frame times (onset, apex,

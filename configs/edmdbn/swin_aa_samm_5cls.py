@@ -1,12 +1,12 @@
-# EDMDBN on SAMM, 5 classes (happiness, surprise, anger, contempt, other),
-# LOSO, class-weighted CE w_i = M / (K M_i) resolved per fold from the
-# training subjects (paper Sec. 4.3; Table 2: Acc 81.58, UF1 0.7573 with
-# test-fold checkpoint selection). OpenFace alignment + landmark crop.
+# EDMDBN on SAMM, 5 classes (happiness, surprise, anger, contempt, other;
+# 136 samples), LOSO, class-weighted CE w_i = M / (K M_i) resolved per fold
+# from the training subjects (paper Sec. 4.3; Table 2: Acc 81.58, UF1 0.7573
+# with per-fold test-subject checkpoint selection, see --oracle). OpenFace
+# alignment + the paper's face crop. Deviations: docs/methods/edmdbn.md.
 _base_ = [
     '../_base_/models/edmdbn.py',
     '../_base_/datasets/samm_5class.py',
     '../_base_/schedules/edmdbn_adamw_60e.py',
-    '../_base_/default_runtime.py',
 ]
 
 model = dict(head=dict(num_classes=5, loss=dict(class_weight='auto')))

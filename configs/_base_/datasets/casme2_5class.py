@@ -1,7 +1,9 @@
 # CASME II, 5 classes (happiness, surprise, disgust, repression, others):
 # 246 samples from 26 subjects with the 20140508 sheet (the literature cites
-# 246 or 247; specs/datasets.md sections 1, 7, 11). The "/" apex row is kept
-# with the midpoint apex here, as most 5-class loaders do.
+# 246 or 247; docs/datasets.md). The "/" apex row is kept with the midpoint
+# apex here, as most 5-class loaders (and the EDMDBN authors' code) do. The
+# EDMDBN paper's Table 1 lists 249 (surprise 28), from the 20190701 sheet its
+# authors read: pass ann_file='CASME2-coding-20190701.xlsx' to use that sheet.
 _base_ = ['./casme2.py']
 
 train_dataloader = dict(dataset=dict(label_set='5class', bad_apex='midpoint',

@@ -1,5 +1,7 @@
 # MMEW micro-expressions, 3-class: 234 samples (negative 109, positive 36,
-# surprise 89); 'others' is excluded (specs/datasets.md sections 5, 7).
+# surprise 89); 'others' is excluded (docs/datasets.md). label_set='5class'
+# gives the EDMDBN paper's 5 classes (happiness, surprise, disgust, fear,
+# others; configs/edmdbn/swin_aa_mmew_5cls.py).
 # Layout: docs/datasets.md; check with tools/analysis/check_dataset.py.
 _base_ = './me_flow_htnet.py'
 

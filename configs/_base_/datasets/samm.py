@@ -1,5 +1,7 @@
 # SAMM micro-expressions, MEGC2019 3-class: 133 samples (negative 92,
-# positive 26, surprise 15) from 28 subjects (specs/datasets.md sections 2, 7).
+# positive 26, surprise 15) from 28 subjects (docs/datasets.md).
+# bad_apex='midpoint': the rows with an apex outside [onset, offset]
+# (028_4_1, 032_3_1) use the middle frame, as the EDMDBN authors' code does.
 # Layout: docs/datasets.md; check with tools/analysis/check_dataset.py.
 _base_ = './me_flow_htnet.py'
 

@@ -1,6 +1,6 @@
 # SAMM, 5 classes (anger, contempt, happiness, other, surprise): 136 samples
-# (57 / 12 / 26 / 26 / 15; specs/datasets.md sections 2, 7). "Others" in some
-# copies counts as "other".
+# (57 / 12 / 26 / 26 / 15; docs/datasets.md), the same set as the EDMDBN
+# paper's Table 1. "Others" in some copies counts as "other".
 _base_ = ['./samm.py']
 
 train_dataloader = dict(dataset=dict(label_set='5class'))

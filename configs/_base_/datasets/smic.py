@@ -1,6 +1,9 @@
 # SMIC-HS, MEGC2019 3-class: 164 clips (negative 70, positive 51, surprise
-# 43) from 16 subjects (specs/datasets.md sections 3, 8). Labels come from the
+# 43) from 16 subjects (docs/datasets.md). Labels come from the
 # micro/{negative,positive,surprise} folders; apex = onset + (offset-onset)//2.
+# Not SMIC-HS-E: the EDMDBN authors' code trains its SMIC runs on the long
+# HS-E recordings with their interval sheet, which SMICDataset does not read
+# (docs/methods/edmdbn.md "Sample sets").
 # Layout: docs/datasets.md; check with tools/analysis/check_dataset.py.
 _base_ = './me_flow_htnet.py'
 

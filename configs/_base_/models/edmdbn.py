@@ -1,11 +1,14 @@
-# EDMDBN (paper C: Ma et al., Pattern Recognition Letters 2025), the network
-# the official code runs (specs/edmdbn.md sections 2 and 4): two video-Swin
-# branches with tubelet (8, 4, 4), window (8, 7, 7), C=128, depths 2/2/6, heads
-# 4/8/16, drop path 0.2, accumulated token attention, fusion by addition, and
-# Linear(512*14*14 -> K) on the flattened map. 44,108,197 parameters for
-# K=3 (44,308,903 for K=5): the paper's 50.8 M minus the never-executed ViT.
-# 13.405 GMACs (26.81 GFLOPs) per clip at T=8, 224x224.
-# variant='paper' makes the entire branch a true 2D Swin (43,781,269 params).
+# EDMDBN, "Entire-detail motion dual-branch network for micro-expression
+# recognition" (Ma et al., Pattern Recognition Letters 2025; authors' code
+# https://github.com/likemby/EDMDBN), the network the authors' code runs: two
+# video-Swin branches with tubelet (8, 4, 4), window (8, 7, 7), C=128, depths
+# 2/2/6, heads 4/8/16, drop path 0.2, accumulated token attention, fusion by
+# addition, and Linear(512*14*14 -> K) on the flattened map. 44,108,197
+# parameters for K=3 (44,308,903 for K=5): the paper's 50.8 M minus a ViT the
+# code builds but never executes. 13.405 GMACs (26.81 GFLOPs) per clip at
+# T=8, 224x224. variant='paper' makes the entire branch a true 2D Swin
+# (43,781,269 params). Paper vs authors' code vs mmmer, every deviation and
+# its reason: docs/methods/edmdbn.md.
 num_frames = 8
 input_size = 224
 
@@ -31,8 +34,8 @@ model = dict(
         num_classes=3,
         # 4C * N = 512 * (224 / 16)^2; no pooling (paper Sec. 3.5).
         in_channels=512 * (input_size // 16) ** 2,
-        # The official code trains with label smoothing 0.1 (spec section 2),
-        # which the paper does not mention; weights only on SAMM.
+        # The authors' code trains with label smoothing 0.1, which the paper
+        # does not mention; class weights only on SAMM (paper Sec. 4.3).
         loss=dict(type='CrossEntropyLoss', label_smoothing=0.1)))
 
 # ---------------------------------------------------------------- input
@@ -43,12 +46,28 @@ model = dict(
 #
 # Datasets shipped as raw frames (SMIC, SAMM, the synthetic set): dlib
 # landmarks on the first key frame, OpenFace-template affine (outer eye
-# corners + nose) applied to all frames, landmark crop, resize (Sec. 3.1).
+# corners + nose tip) applied to all frames, then the paper's face crop
+# (Sec. 3.1: brow/eye x extremes, chin points 7-9, top = eye line - 0.45 x
+# inter-ocular distance; LandmarkFaceCrop mode='paper'), resized to 224. The
+# template fills the central 80% of a 256 px frame so that the forehead strip
+# the rule asks for exists (the authors' 224 px alignment puts the highest
+# brow point on row 0, so their crop is clipped there). mode='extremes' is
+# mmmer's earlier all-landmark crop.
 edmdbn_preprocess_aligned = [
     dict(type='LoadKeyFrames', keys=('onset', 'apex', 'offset')),
     dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
     dict(type='OpenFaceAlignment', output_size=256, template_scale=0.8),
-    dict(type='LandmarkFaceCrop', size=input_size),
+    dict(type='LandmarkFaceCrop', size=input_size, mode='paper'),
+    dict(type='StackFrames'),
+]
+# Option: the authors' geometry (alignment to 224 px with the template
+# spanning the frame, the same crop rule clipped to the frame; their script
+# re-detects landmarks on the aligned frame, mmmer maps the detected ones).
+edmdbn_preprocess_aligned_official = [
+    dict(type='LoadKeyFrames', keys=('onset', 'apex', 'offset')),
+    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
+    dict(type='OpenFaceAlignment', output_size=224, template_scale=1.0),
+    dict(type='LandmarkFaceCrop', size=input_size, mode='paper', clip_to_frame=True),
     dict(type='StackFrames'),
 ]
 # Datasets with provided face crops (CASME II "Cropped", MMEW): Sec. 4.3 says
