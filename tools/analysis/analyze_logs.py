@@ -10,12 +10,10 @@ per run and key, the first, last and minimum value. Default PNG:
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmmer.visualization import collect_runs, plot_curves  # noqa: E402
-from mmmer.visualization.curves import series  # noqa: E402
+from mmmer.visualization import collect_runs, plot_curves
+from mmmer.visualization.curves import series
+from mmmer.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -47,4 +45,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

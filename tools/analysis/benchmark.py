@@ -12,17 +12,12 @@ random labels. Inference: ``model.test_step`` latency at batch 1 and at
 """
 import argparse
 import os
-import sys
 
-# The repo root, so that `custom_imports` of plugin configs (projects/...)
-# resolve as they do for tools/train.py.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+from mmengine.config import Config, DictAction
 
-from mmengine.config import Config, DictAction  # noqa: E402
-
-from mmmer.analysis.benchmark import benchmark_config, format_report  # noqa: E402
-from mmmer.utils.io import dump_json_atomic  # noqa: E402
+from mmmer.analysis.benchmark import benchmark_config, format_report
+from mmmer.utils.io import dump_json_atomic
+from mmmer.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -68,4 +63,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

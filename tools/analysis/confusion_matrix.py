@@ -13,13 +13,11 @@ import argparse
 import glob
 import json
 import os.path as osp
-import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmmer.visualization import plot_confusion_matrix, row_normalize  # noqa: E402
+from mmmer.visualization import plot_confusion_matrix, row_normalize
+from mmmer.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -112,4 +110,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

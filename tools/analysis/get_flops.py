@@ -13,16 +13,11 @@ import argparse
 import glob
 import os
 import os.path as osp
-import sys
 
-# The repo root, so that `custom_imports` of plugin configs (projects/...)
-# resolve as they do for tools/train.py.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+from mmengine.config import DictAction
 
-from mmengine.config import DictAction  # noqa: E402
-
-from mmmer.analysis.complexity import config_complexity  # noqa: E402
+from mmmer.analysis.complexity import config_complexity
+from mmmer.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -95,4 +90,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -12,11 +12,10 @@ their overlay; the title gives the true and predicted class.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmengine.config import Config, DictAction
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmmer.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -94,4 +93,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

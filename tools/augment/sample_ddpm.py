@@ -16,12 +16,11 @@ The npz of free sampling holds ``img`` (N, 28, 28, 3) uint8 and ``gt_label``.
 import argparse
 import copy
 import os.path as osp
-import sys
 
 import numpy as np
 from mmengine.config import Config, DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmmer.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -117,4 +116,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

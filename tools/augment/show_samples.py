@@ -13,12 +13,11 @@ per-channel means of real and generated maps are printed as a quick check.
 import argparse
 import io
 import os.path as osp
-import sys
 
 import numpy as np
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmmer.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -69,10 +68,20 @@ def render(real, real_labels, fake, fake_labels, class_names, num, title=''):
     return buf.getvalue()
 
 
+def _load_sibling(name):
+    """The tool ``tools/augment/<name>.py`` as a module (works however this
+    script was started: as a file, or loaded by path from a test)."""
+    import importlib.util
+    path = osp.join(osp.dirname(osp.abspath(__file__)), f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'_mmmer_tool_{name}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    import sample_ddpm
+    sample_ddpm = _load_sibling('sample_ddpm')
 
     from mmmer.generation.group_generators import (generation_settings, group_dir,
                                                    load_classifier_inputs,
@@ -112,4 +121,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

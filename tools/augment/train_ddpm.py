@@ -17,12 +17,11 @@ command continues where it stopped. Groups are independent: run
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 
 from mmengine.config import Config, DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmmer.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -90,4 +89,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)
