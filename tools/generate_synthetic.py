@@ -5,7 +5,7 @@ Example::
     python tools/generate_synthetic.py data/synthetic --subjects 8 --clips-per-class 3
 
 The dataset is written in the CASME II layout (see
-``mmmer/datasets/synthetic.py``); rerunning with the same settings does
+``mmmer/datasets/synthetic/``); rerunning with the same settings does
 nothing, other settings regenerate it in place.
 """
 import argparse

@@ -21,7 +21,8 @@ FLOW_DIR = osp.join('datasets', 'STSNet_whole_norm_u_v_os')
 def face():
     """A rendered synthetic face (224x224, HTNet's apex size) and its true
     landmarks in dlib's numbering."""
-    from mmmer.datasets.synthetic import MIRROR_68, render_subject
+    from mmmer.datasets.synthetic import render_subject
+    from mmmer.utils.landmarks import MIRROR_68
     r = render_subject(0, 0, 224)
     landmarks = r['landmarks']
     # dlib numbers points by image position (36-41 = the image-left eye); on

@@ -89,7 +89,7 @@ def test_extra_negative_imbalance(tmp_path):
 
 
 def test_raised_cosine_timing():
-    s = synth._raised_cosine_profile(12, 1, 5, 11)
+    s = synth.raised_cosine_profile(12, 1, 5, 11)
     assert s[0] == s[1] == 0 and s[5] == 1 and s[11] == pytest.approx(0, abs=1e-12)
     assert np.all(np.diff(s[1:6]) > 0) and np.all(np.diff(s[5:]) < 0)
     assert s[3] == pytest.approx(0.5)  # half-way in time = half amplitude
@@ -109,9 +109,9 @@ def test_gt_flow_is_the_forward_displacement_exact_render():
     pattern = 128 + 60 * np.sin(2 * np.pi * xx / 53) * np.cos(2 * np.pi * yy / 47)
     neutral = np.repeat(pattern[..., None], 3, axis=2).astype(np.float32)
     for clip_idx, cls in enumerate(('positive', 'negative', 'surprise')):
-        plan = synth._clip_plan(0, 0, clip_idx, cls, face['landmarks'], hw,
+        plan = synth.clip_plan(0, 0, clip_idx, cls, face['landmarks'], hw,
                                 (1.5, 2.0), (10, 10))
-        field = synth._apex_field(plan, face['landmarks'], hw)
+        field = synth.apex_field(plan, face['landmarks'], hw)
         frames = synth.render_clip(neutral, field, plan, noise_std=0.0)
         gt = synth.apex_ground_truth(field, plan)
         onset = frames[plan['onset_idx']].astype(np.float32)
@@ -229,7 +229,7 @@ def test_reuse_regenerate_and_interruption(tmp_path, monkeypatch):
         os.makedirs(osp.join(out_dir, 'Cropped', 'sub01'))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(synth, '_write_dataset', crash)
+    monkeypatch.setattr(synth.writer, '_write_dataset', crash)
     with pytest.raises(KeyboardInterrupt):
         generate_synthetic_dataset(root, **dict(TINY, seed=5))
     assert all_files(root) == before
