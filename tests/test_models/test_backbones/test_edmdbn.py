@@ -1,4 +1,8 @@
-"""EDMDBN backbone, accumulated token attention, pinned counts and compute."""
+"""EDMDBN backbone, accumulated token attention, pinned counts and compute,
+and the EDMDBN leaf configs."""
+import glob
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +14,8 @@ from mmmer.models.layers.token_attention import AccumulatedTokenAttention
 from mmmer.registry import MODELS
 from mmmer.utils import register_all_modules
 
-MODEL_CFG = 'configs/_base_/models/edmdbn.py'
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+MODEL_CFG = osp.join(ROOT, 'configs/_base_/models/edmdbn.py')
 TINY = dict(embed_dims=8, depths=(1, 1, 1), num_heads=(1, 2, 2), num_frames=8)
 
 
@@ -195,3 +200,107 @@ def test_classifier_loss_and_predict_tiny():
     losses['loss_cls'].backward()
     preds = model(inputs, samples, mode='predict')
     assert preds[0].pred_score.shape == (3, )
+
+
+# ------------------------------------------------------------- leaf configs
+EDMDBN_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'edmdbn', '*.py')))
+BRANCH = 21_903_569  # one official branch (spec'd count, pinned above)
+
+
+def _head(k, features=512 * 14 * 14):
+    return features * k + k
+
+
+# Paper table of each ablation, and its parameter count: closed forms from
+# the pinned branch count (token attention: 3 parameters x 3 stages x 2).
+ABLATIONS = {
+    'swin_aa_entire_only': ('Table 6', lambda k: BRANCH + _head(k)),
+    'swin_aa_detail_only': ('Table 6', lambda k: BRANCH + _head(k)),
+    'swin_noaa': ('Table 8', lambda k: 2 * BRANCH - 18 + _head(k)),
+    'swin_aa_concat': ('Table 9', lambda k: 2 * BRANCH + _head(k, 1024 * 14 * 14)),
+}
+ABLATION_DATASETS = {  # suffix -> (dataset type, label set, K)
+    '3db': ('CompositeDataset', None, 3),
+    'casme2_5cls': ('CASME2Dataset', '5class', 5),
+    'samm_5cls': ('SAMMDataset', '5class', 5),
+    'casme2': ('CASME2Dataset', '3class', 3),
+}
+
+
+def _header(path):
+    lines = []
+    for line in open(path):
+        if not line.startswith('#'):
+            break
+        lines.append(line)
+    return ''.join(lines)
+
+
+def _crop_steps(cfg):
+    steps = []
+    for loader in ('train_dataloader', 'test_dataloader'):
+        pre = cfg[loader].dataset.get('preprocess', {}).get('pipeline', [])
+        steps += [t for t in pre if t['type'] == 'LandmarkFaceCrop']
+    return steps
+
+
+@pytest.mark.parametrize('path', EDMDBN_CONFIGS, ids=osp.basename)
+def test_every_edmdbn_config_resolves(path):
+    cfg = Config.fromfile(path)
+    assert cfg.model.backbone.type == 'EDMDBN'
+    assert 'docs/methods/edmdbn.md' in _header(path)
+    # The authors' oracle rule is configured; selection stays honest.
+    assert cfg.loso.oracle_rule == 'best_uf1_fold_mean'
+    assert cfg.loso.selection == 'last' and cfg.loso.oracle is False
+    # Wherever mmmer crops faces itself, it is the paper's crop.
+    for step in _crop_steps(cfg):
+        assert step.get('mode') == 'paper'
+    head = cfg.model.head
+    assert head.num_classes in (3, 5)
+
+
+def test_crop_default_pipelines_use_the_paper_rule():
+    cfg = Config.fromfile(MODEL_CFG)
+    for name in ('edmdbn_preprocess_aligned', 'edmdbn_preprocess_aligned_official'):
+        crops = [t for t in cfg[name] if t['type'] == 'LandmarkFaceCrop']
+        assert len(crops) == 1 and crops[0]['mode'] == 'paper'
+    assert _crop_steps(Config.fromfile(osp.join(ROOT, 'configs/edmdbn/swin_aa_samm.py')))
+
+
+@pytest.mark.parametrize('prefix', sorted(ABLATIONS))
+@pytest.mark.parametrize('suffix', sorted(ABLATION_DATASETS))
+def test_ablation_configs_name_the_paper_table_and_pin_counts(prefix, suffix):
+    path = osp.join(ROOT, 'configs', 'edmdbn', f'{prefix}_{suffix}.py')
+    assert osp.isfile(path)
+    table, count = ABLATIONS[prefix]
+    header = _header(path)
+    assert table in header
+    ds_type, label_set, k = ABLATION_DATASETS[suffix]
+    cfg = Config.fromfile(path)
+    ds = cfg.train_dataloader.dataset
+    assert ds.type == ds_type
+    if label_set is not None:
+        assert ds.label_set == label_set
+    assert cfg.model.head.num_classes == k
+    if suffix == 'samm_5cls':  # paper Sec. 4.3: class weights on SAMM only
+        assert cfg.model.head.loss.class_weight == 'auto'
+    expected = count(k)
+    assert f'{expected:,}' in header
+    model_cfg = cfg.model
+    model_cfg.head.loss.pop('class_weight', None)  # 'auto': per fold, no parameters
+    register_all_modules()
+    with torch.device('meta'):
+        model = MODELS.build(model_cfg)
+    assert n_params(model) == expected
+
+
+def test_official_casme2_sample_set_option():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/edmdbn/swin_aa_casme2_official_set.py'))
+    for loader in ('train_dataloader', 'test_dataloader'):
+        ds = cfg[loader].dataset
+        assert ds.bad_apex == 'midpoint' and list(ds.exclude_clips) == []
+        assert ds.label_set == '3class'
+    assert cfg.expected_counts.total == 147
+    default = Config.fromfile(osp.join(ROOT, 'configs/edmdbn/swin_aa_casme2.py'))
+    assert default.train_dataloader.dataset.bad_apex == 'drop'
+    assert default.expected_counts.total == 145
