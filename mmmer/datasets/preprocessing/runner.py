@@ -23,6 +23,7 @@ from mmmer.utils.errors import MMMERUserError
 from mmmer.utils.io import dump_json_atomic, save_npz_atomic
 
 from .cache import preprocess_config_hash, sample_cache_key
+from .workers import worker_start_problem
 
 __all__ = ['FLAG_PREFIX', 'PreprocessingError', 'run_preprocessing']
 
@@ -122,6 +123,16 @@ def run_preprocessing(data_list: List[dict], preprocess_cfg: dict,
         raise ValueError(f'{dataset_name}: preprocess needs cache_dir')
     keys = tuple(cfg.get('keys', ('img',)))
     workers = int(workers or cfg.get('workers', 1) or 1)
+    # 'spawn' by default: forking a process that already runs torch/OpenCV
+    # threads can deadlock the children (seen here: workers stuck in a futex).
+    start_method = cfg.get('mp_start_method', 'spawn')
+    modules = _transform_modules(pipeline_cfg) if workers > 1 else []
+    problem = worker_start_problem(start_method, modules) if workers > 1 else None
+    if problem:
+        logger.warning(f'{dataset_name}: preprocess.workers={workers} ignored, '
+                       f'preprocessing in this process instead: {problem}. Run the '
+                       'code from a script file to use worker processes.')
+        workers = 1
     on_error = cfg.get('on_error', 'raise')
     cfg_hash = preprocess_config_hash(pipeline_cfg, keys)
     cache_dir = osp.join(cache_root, cfg_hash)
@@ -156,10 +167,7 @@ def run_preprocessing(data_list: List[dict], preprocess_cfg: dict,
             _collect(index, err, flags, failures, fallbacks)
             bar.update(1)
     else:
-        # 'spawn': forking a process that already runs torch/OpenCV threads can
-        # deadlock the children (seen here: workers stuck in a futex at start).
-        ctx = mp.get_context(cfg.get('mp_start_method', 'spawn'))
-        modules = _transform_modules(pipeline_cfg)
+        ctx = mp.get_context(start_method)
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(pipeline_cfg, modules)) as pool:
             for index, err, flags in pool.map(_process_one, todo, chunksize=1):
