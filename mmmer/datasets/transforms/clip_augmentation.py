@@ -1,10 +1,11 @@
 """Clip-level spatial transforms: one random draw for all frames of a clip.
 
-EDMDBN's online augmentation (paper C Sec. 4.3: "horizontal flipping, random
+EDMDBN's online augmentation (Ma et al., "Entire-detail motion dual-branch
+network for micro-expression recognition", 2025, Sec. 4.3: "horizontal flipping, random
 cropping, and random rotation (-4 deg, +4 deg)"); the official code applies
 them to the stacked key frames, so every frame gets the same parameters, in
 the order resize -> flip (p 0.5) -> rotation (nearest, zero fill) -> crop
-(224 with 4 px edge padding) (spec edmdbn.md Sec. 1.2). The same draw for all
+(224 with 4 px edge padding) (docs/methods/edmdbn.md). The same draw for all
 frames matters: different draws would add fake motion to the differences.
 
 All transforms act on ``img`` of shape (T, H, W, C) (uint8 or float) and

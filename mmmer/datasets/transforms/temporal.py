@@ -1,6 +1,7 @@
 """Temporal normalisation and EDMDBN's entire / detail motion.
 
-Paper C (EDMDBN), Sec. 3.1: the three key frames (onset, apex, offset) are
+EDMDBN ("Entire-detail motion dual-branch network for micro-expression
+recognition", Ma et al., 2025), Sec. 3.1: the three key frames (onset, apex, offset) are
 linearly interpolated to T + 1 frames; Sec. 3.2: entire motion
 ``M_entire = F_apex - F_onset`` and detail motion
 ``M_detail = {F_2 - F_1, ..., F_{T+1} - F_T}``, both pixel differences of
@@ -8,7 +9,7 @@ normalised frames.
 
 Two interpolation modes (:func:`interpolation_weights`):
 
-* ``'index'`` -- what the official code does (spec edmdbn.md Sec. 1.4):
+* ``'index'`` -- what the authors' code does (docs/methods/edmdbn.md):
   ``F.interpolate(mode='trilinear', align_corners=False)`` over time, i.e.
   output j samples source position ``(j + 0.5) * S / n - 0.5`` clamped to
   ``[0, S - 1]``, ignoring when the key frames happened. For 3 -> 9 frames the
@@ -167,8 +168,8 @@ class TemporalInterpolation(BaseTransform):
 class EntireDetailMotion(BaseTransform):
     """EDMDBN input: entire and detail motion of normalised key frames.
 
-    Steps (paper C Sec. 3.1-3.2; the order of the official code, spec
-    edmdbn.md Sec. 1): normalise each key frame per channel,
+    Steps (EDMDBN paper Sec. 3.1-3.2, in the order of the authors' code):
+    normalise each key frame per channel,
     ``(x - mean) / std``; entire motion = ``n[apex_index] - n[onset_index]``;
     interpolate the normalised key frames to ``num_frames + 1`` frames
     (``mode``, see :func:`interpolation_weights`); detail motion = their

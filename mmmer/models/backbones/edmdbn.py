@@ -1,4 +1,4 @@
-"""EDMDBN: entire / detail motion dual-branch network (paper C).
+"""EDMDBN: entire / detail motion dual-branch network.
 
 Ma et al., "Entire-detail motion dual-branch network for micro-expression
 recognition", Pattern Recognition Letters 2025 (doi 10.1016/j.patrec.2025.01.021).
@@ -8,7 +8,7 @@ and packed to CTHW by ``PackMEInputs``): one tensor ``(B, 3, 1 + T, H, W)``
 stacked along time, slice 0 = entire motion ``M_entire = F_apex - F_onset``
 (Sec. 3.2), slices 1..T = detail motion ``F_{t+1} - F_t`` of the T+1
 interpolated frames. (The official code stacks the same two parts plus an
-unused apex frame, spec edmdbn.md Sec. 1.5.)
+unused apex frame.)
 
 Per branch: Swin-T with accumulated token attention (Sec. 3.3), temporal
 average pooling of the detail tokens (Sec. 3.4, Fig. 4), fusion by addition
@@ -18,7 +18,7 @@ average pooling of the detail tokens (Sec. 3.4, Fig. 4), fusion by addition
 Variants (``variant=``):
 
 * ``'official'`` -- the network the reference code (likemby/EDMDBN 9699606)
-  actually runs, as measured in spec edmdbn.md Sec. 2/4: both branches are the
+  actually runs (docs/methods/edmdbn.md): both branches are the
   video Swin with tubelet (8, 4, 4), window (8, 7, 7), C=128, depths 2/2/6,
   heads 4/8/16, drop path 0.2, PyTorch default init. The entire motion is a
   single frame zero-padded to 8 inside the tubelet embedding. The dead

@@ -353,8 +353,9 @@ class SwinTransformer3D(BaseModule):
     ``patch_embed -> [stage_i -> (token attention_i) -> merge_i] -> LayerNorm``,
     with patch merging after every stage but the last. Optional
     :class:`~mmmer.models.layers.AccumulatedTokenAttention` after each stage's
-    blocks and before its merge is the "Swin-T with AA" of EDMDBN (paper C,
-    Sec. 3.3, Fig. 2).
+    blocks and before its merge is the "Swin-T with AA" of EDMDBN (Ma et al.,
+    "Entire-detail motion dual-branch network for micro-expression
+    recognition", 2025, Sec. 3.3, Fig. 2).
 
     Args:
         in_channels (int): input channels (3).

@@ -1,6 +1,7 @@
 """Token Attention with attention accumulated across Swin stages (EDMDBN AA).
 
-Paper C (Ma et al., Pattern Recognition Letters 2025), Sec. 3.3, Fig. 3:
+Ma et al., "Entire-detail motion dual-branch network for micro-expression
+recognition", Pattern Recognition Letters 2025, Sec. 3.3, Fig. 3:
 
 * Eq. (1): ``A_cur = Sig(FC([Max(TK); Avg(TK)]))`` -- per token, the max and
   the mean over the feature dimension, a fully connected layer 2 -> 1 and a
@@ -12,7 +13,7 @@ Paper C (Ma et al., Pattern Recognition Letters 2025), Sec. 3.3, Fig. 3:
 * Output ``TK' = TK (.) A_final`` (broadcast over the features), and
   ``A_final`` is passed on to the next stage.
 
-The official code (likemby/EDMDBN, spec edmdbn.md Sec. 2) fixes what the paper
+The authors' code (github.com/likemby/EDMDBN) fixes what the paper
 leaves open, and this module follows it: the features are ordered
 ``[mean; max]`` (the order only permutes the two FC weights), the FC is a
 per-token linear layer with bias (3 parameters), the 2x downsampling is a

@@ -26,7 +26,7 @@ def _keyframes(h=6, w=5, seed=0):
 # ------------------------------------------------------------- interpolation
 def test_index_interpolation_matches_hand_computation():
     """3 -> 9 with align_corners=False: O, O, O+(A-O)/3, O+2(A-O)/3, A,
-    A+(F-A)/3, A+2(F-A)/3, F, F (spec edmdbn.md Sec. 1.4)."""
+    A+(F-A)/3, A+2(F-A)/3, F, F (the authors' code)."""
     o, a, f = 10.0, 40.0, 16.0
     clip = np.array([o, a, f], dtype=np.float32).reshape(3, 1, 1, 1)
     got = interpolate_frames(clip, 9, 'index').ravel()

@@ -97,7 +97,7 @@ def test_without_token_attention():
 
 # ------------------------------------------------------------- pinned counts
 def test_official_parameter_counts_pinned():
-    """Spec edmdbn.md Sec. 4: the network the reference code executes."""
+    """The network the authors' code executes (docs/methods/edmdbn.md)."""
     model3 = build_classifier(3)
     assert n_params(model3) == 44_108_197
     assert n_params(model3.backbone.entire_branch) == 21_903_569
@@ -114,7 +114,7 @@ def test_paper_variant_parameter_count_pinned():
 
 
 def _closed_form_macs(h, w, c=128, depths=(2, 2, 6), win=49, k=3):
-    """MACs per clip from the spec's closed forms (matmul/conv/bmm only):
+    """MACs per clip from closed forms (matmul/conv/bmm only):
     12C^2N + 2*N*49*C per block, N/4*8C^2 per merge, the (8,4,4) tubelet
     conv on the zero-padded input, 2 MACs per token for token attention,
     both branches, plus the head."""
@@ -133,7 +133,7 @@ def _closed_form_macs(h, w, c=128, depths=(2, 2, 6), win=49, k=3):
 def test_official_macs_flop_counter():
     """FlopCounterMode (FLOPs = 2 MACs; attention counted through the MATH
     SDPA kernel) on the official 3-class model at T=8, 224x224: 13.405 GMACs
-    = 26.81 GFLOPs (spec edmdbn.md Sec. 4), equal to the closed form. Run on
+    = 26.81 GFLOPs (measured on the authors' classes), equal to the closed form. Run on
     the meta device, which propagates shapes only."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
@@ -171,7 +171,7 @@ def test_input_check():
 
 def test_official_entire_branch_sees_only_first_kernel_slice():
     """The single entire-motion frame is zero-padded to 8 in time, so only
-    slice 0 of the (8, 4, 4) tubelet kernel acts (spec Sec. 5.1)."""
+    slice 0 of the (8, 4, 4) tubelet kernel acts."""
     torch.manual_seed(0)
     model = EDMDBN(branches=('entire', ), **TINY).eval()
     x = torch.randn(1, 3, 9, 64, 64)
@@ -204,7 +204,7 @@ def test_classifier_loss_and_predict_tiny():
 
 # ------------------------------------------------------------- leaf configs
 EDMDBN_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'edmdbn', '*.py')))
-BRANCH = 21_903_569  # one official branch (spec'd count, pinned above)
+BRANCH = 21_903_569  # one official branch (pinned above)
 
 
 def _head(k, features=512 * 14 * 14):

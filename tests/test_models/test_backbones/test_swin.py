@@ -112,7 +112,7 @@ def test_patch_embed_pads_and_2d_path_equals_conv3d():
 
 
 def _swin_closed_form(c, depths, heads, window_rows, embed_kernel, stages_merge):
-    """Spec edmdbn.md Sec. 4 closed forms."""
+    """Closed forms of the authors' EDMDBN branch."""
     total = 3 * embed_kernel * c + c + 2 * c  # conv + bias + LN
     dim = c
     for i, (d, h) in enumerate(zip(depths, heads)):
