@@ -1,6 +1,7 @@
 """Benchmark tool: runs the real train/test steps and reports every number."""
 import json
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -11,12 +12,25 @@ from mmmer.analysis.complexity import build_model_from_cfg
 from .tool_loader import load_tool, write_toy_config
 
 
-def test_time_repeated_counts_calls():
+def test_time_repeated_counts_calls_and_times_each(monkeypatch):
+    # A fake clock that only the timed function advances: call k takes
+    # durations[k] seconds, so the statistics are known exactly.
+    import mmmer.analysis.benchmark as benchmark
+    durations = [9.0, 9.0, 9.0, 0.5, 0.2, 0.9, 0.3]  # 3 warm-up calls, 4 timed
+    clock = [100.0]
     calls = []
-    stats = time_repeated(lambda: calls.append(1), iters=4, warmup=3,
-                          device=torch.device('cpu'))
+
+    def fn():
+        clock[0] += durations[len(calls)]
+        calls.append(1)
+
+    monkeypatch.setattr(benchmark.time, 'perf_counter', lambda: clock[0])
+    stats = time_repeated(fn, iters=4, warmup=3, device=torch.device('cpu'))
     assert len(calls) == 7
-    assert stats['min'] <= stats['median'] <= stats['max']
+    timed = durations[3:]  # warm-up calls are not timed
+    assert stats['median'] == pytest.approx(float(np.median(timed)))
+    assert stats['min'] == pytest.approx(min(timed))
+    assert stats['max'] == pytest.approx(max(timed))
     with pytest.raises(ValueError):
         time_repeated(lambda: None, iters=0, warmup=0, device=torch.device('cpu'))
 
@@ -50,5 +64,7 @@ def test_benchmark_tool_json(tmp_path, capsys):
     assert res['optimizer'] == 'Adam' and res['torch_threads'] == 1
     assert res['peak_host_rss_mb'] > 0
     tr = res['train']
-    assert tr['iters'] == 2 and tr['min'] <= tr['median'] <= tr['max']
+    # The median of two timings is their mean.
+    assert tr['iters'] == 2
+    assert tr['median'] == pytest.approx((tr['min'] + tr['max']) / 2)
     assert tr['samples_per_s'] == pytest.approx(4 / tr['median'])

@@ -136,12 +136,16 @@ def test_fast_single_token_equals_full_path_forward_and_backward():
     for (n, pf), (_, pr) in zip(fast.named_parameters(), full.named_parameters()):
         gf = pf.grad if pf.grad is not None else torch.zeros_like(pf)
         torch.testing.assert_close(gf, pr.grad, rtol=1e-4, atol=1e-5, msg=n)
-    # softmax over one key has zero derivative: Q/K rows get exactly zero gradient
+    # Softmax over one key has zero derivative: the Q/K rows get no gradient in
+    # exact arithmetic; in floating point only rounding residue (e.g. 2e-14,
+    # depending on the CPU's kernels), far below the V rows' gradient.
     for level in full.levels:
         for blk in level.blocks:
             inner = blk.attn.inner_dim
-            assert blk.attn.qkv.weight.grad[:2 * inner].abs().max() == 0
-            assert blk.attn.qkv.weight.grad[2 * inner:].abs().max() > 0
+            qk = blk.attn.qkv.weight.grad[:2 * inner].abs().max()
+            v = blk.attn.qkv.weight.grad[2 * inner:].abs().max()
+            assert v > 1e-6
+            assert qk <= 1e-6 * v, (float(qk), float(v))
 
 
 def test_bypass_attention_changes_features_and_matches_reference():
