@@ -1,5 +1,6 @@
 from . import transforms  # noqa: F401
 from .base import DatasetLayoutError, MEDataset
+from .sheet_dataset import ClipFolderDataset, FACSSheetDataset
 from .casme2 import CASME2Dataset
 from .synthetic import SyntheticMEDataset, generate_synthetic_dataset
 from .samm import SAMMDataset
@@ -14,8 +15,8 @@ from .dataset_wrappers import FlipExpandedDataset
 from mmmer.generation.generated_dataset import GeneratedAugmentDataset  # noqa: E402
 
 __all__ = [
-    'DatasetLayoutError', 'MEDataset', 'CASME2Dataset', 'SyntheticMEDataset',
-    'generate_synthetic_dataset', 'SAMMDataset', 'SMICDataset', 'CASME3Dataset',
+    'DatasetLayoutError', 'MEDataset', 'ClipFolderDataset', 'FACSSheetDataset',
+    'CASME2Dataset', 'SyntheticMEDataset', 'generate_synthetic_dataset', 'SAMMDataset', 'SMICDataset', 'CASME3Dataset',
     'MMEWDataset', 'CompositeDataset', 'FlowFolderDataset', 'FlipExpandedDataset',
     'GeneratedAugmentDataset'
 ]

@@ -23,15 +23,16 @@ Facts used (specs/datasets.md section 4, all from the official workbooks):
 """
 import os.path as osp
 from collections import Counter
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 from mmmer.registry import DATASETS
 
-from .base import MEDataset
-from .annotation import (ClipRow, KeyFrameRepairer, build_clip_samples, cell_text,
-                    check_emotion, check_missing_clip_policy, find_child_dir,
-                    normalize_subject, parse_exclude_clips, parse_frame_value,
-                    read_annotation_table, require_dir)
+from .annotation import (ClipRow, cell_text, check_emotion, find_child_dir,
+                         normalize_subject, parse_frame_value, read_annotation_table,
+                         require_dir)
+from .sheet_dataset import FACSSheetDataset
+
+__all__ = ['CASME3Dataset', 'CASME3_EMOTIONS']
 
 CASME3_EMOTIONS = ('disgust', 'surprise', 'others', 'fear', 'anger', 'sad', 'happy')
 
@@ -42,7 +43,7 @@ LAYOUTS = {
 
 
 @DATASETS.register_module()
-class CASME3Dataset(MEDataset):
+class CASME3Dataset(FACSSheetDataset):
     """CAS(ME)^3 part A micro-expressions (Li et al., TPAMI 2022), 30 fps.
 
     Args:
@@ -54,12 +55,13 @@ class CASME3Dataset(MEDataset):
         frames_dir (str, optional): overrides the layout's default folder.
         exclude_clips (list[tuple]): ``(subject, clip id)`` pairs, clip id as
             built here (``'a_355'``).
-        bad_apex (str): ``'midpoint'`` | ``'drop'`` | ``'error'``.
         max_duration (int): longest plausible onset->offset length in frames;
             longer rows get the offset repaired (5 s at 30 fps by default).
-        missing_clips (str): ``'error'`` | ``'skip'`` | ``'keep'``.
+        **kwargs: :class:`~mmmer.datasets.sheet_dataset.FACSSheetDataset`
+            arguments (bad_apex, missing_clips) and :class:`MEDataset` ones.
     """
     DATASET_NAME = 'casme3'
+    DISPLAY_NAME = 'CAS(ME)^3'
 
     def __init__(self,
                  data_root: str = 'data/casme3',
@@ -67,25 +69,25 @@ class CASME3Dataset(MEDataset):
                  sheet_name='label',
                  layout: str = 'raw',
                  frames_dir: Optional[str] = None,
-                 exclude_clips: Optional[Sequence] = None,
-                 bad_apex: str = 'midpoint',
                  max_duration: Optional[int] = 150,
-                 missing_clips: str = 'error',
                  **kwargs):
         if layout not in LAYOUTS:
             raise ValueError(f'layout must be one of {sorted(LAYOUTS)}, got {layout!r}')
         self.layout = layout
-        self.frames_dir = frames_dir if frames_dir is not None else LAYOUTS[layout][0]
-        self.layout_hint = (f'<data_root>/{ann_file} (sheet {sheet_name!r}) and '
-                            + LAYOUTS[layout][1].replace(LAYOUTS[layout][0], self.frames_dir))
-        self.sheet_name = sheet_name
-        self.exclude_clips = list(exclude_clips or [])
-        self.repairer = KeyFrameRepairer(bad_apex=bad_apex, max_duration=max_duration)
-        self.missing_clips = check_missing_clip_policy(missing_clips)
-        super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
+        frames_dir = frames_dir if frames_dir is not None else LAYOUTS[layout][0]
+        self._layout_hint = (f'<data_root>/{ann_file} (sheet {sheet_name!r}) and '
+                             + LAYOUTS[layout][1].replace(LAYOUTS[layout][0], frames_dir))
+        super().__init__(data_root=data_root, ann_file=ann_file, sheet_name=sheet_name,
+                         frames_dir=frames_dir, max_duration=max_duration, **kwargs)
 
-    def parse_annotations(self) -> List[dict]:
-        require_dir(self.data_root, 'CAS(ME)^3 data_root', self.layout_hint)
+    @property
+    def layout_hint(self) -> str:
+        return self._layout_hint
+
+    def clips_are_trimmed(self) -> bool:
+        return self.layout == 'me_clip'
+
+    def read_rows(self) -> List[ClipRow]:
         table = read_annotation_table(self.ann_file, header_cell='Subject',
                                       sheet_name=self.sheet_name, layout_hint=self.layout_hint)
         c_sub = table.column_index('Subject')
@@ -120,22 +122,19 @@ class CASME3Dataset(MEDataset):
                 action_units=cell_text(cells[c_au]) if c_au is not None else '',
                 extra=dict(task=task, onset_in_sheet=onset_text,
                            objective_class=cell_text(cells[c_obj]) if c_obj is not None else '')))
+        return rows
 
-        frames_root = osp.join(self.data_root, self.frames_dir)
-        require_dir(frames_root, 'CAS(ME)^3 frame folder', self.layout_hint)
+    def prepare_locator(self) -> None:
+        self.frames_root = require_dir(osp.join(self.data_root, self.frames_dir),
+                                       'CAS(ME)^3 frame folder', self.layout_hint)
 
-        def locate(row: ClipRow):
-            task, onset_text = row.extra['task'], row.extra['onset_in_sheet']
-            if self.layout == 'me_clip':
-                return find_child_dir(frames_root, f'{row.subject}_{task}_{onset_text}')
-            sub_dir = find_child_dir(frames_root, row.subject)
-            task_dir = find_child_dir(sub_dir, task) if sub_dir else None
-            if task_dir is None:
-                return None
-            # the raw release keeps colour frames in color/ next to depth/
-            return find_child_dir(task_dir, 'color') or task_dir
-
-        return build_clip_samples(
-            self, rows, locate, trimmed=self.layout == 'me_clip', repairer=self.repairer,
-            missing_clips=self.missing_clips, layout_hint=self.layout_hint,
-            exclude=parse_exclude_clips('casme3', self.exclude_clips))
+    def locate_clip(self, row: ClipRow) -> Optional[str]:
+        task, onset_text = row.extra['task'], row.extra['onset_in_sheet']
+        if self.layout == 'me_clip':
+            return find_child_dir(self.frames_root, f'{row.subject}_{task}_{onset_text}')
+        sub_dir = find_child_dir(self.frames_root, row.subject)
+        task_dir = find_child_dir(sub_dir, task) if sub_dir else None
+        if task_dir is None:
+            return None
+        # the raw release keeps colour frames in color/ next to depth/
+        return find_child_dir(task_dir, 'color') or task_dir

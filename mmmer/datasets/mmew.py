@@ -19,16 +19,17 @@ Facts used (specs/datasets.md sections 5, 7):
 """
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 from mmengine.logging import MMLogger
 
 from mmmer.registry import DATASETS
 
-from .base import DatasetLayoutError, MEDataset
-from .annotation import (ClipRow, KeyFrameRepairer, build_clip_samples,
-                    check_missing_clip_policy, parse_exclude_clips, read_facs_clip_rows,
-                    require_dir)
+from .annotation import ClipRow, read_facs_clip_rows, require_dir
+from .base import DatasetLayoutError
+from .sheet_dataset import FACSSheetDataset
+
+__all__ = ['MMEWDataset', 'MMEW_EMOTIONS']
 
 MMEW_EMOTIONS = ('anger', 'disgust', 'fear', 'happiness', 'others', 'sadness',
                  'surprise', 'repression')
@@ -40,19 +41,20 @@ LAYOUT = ('<data_root>/MMEW_Micro_Exp.xlsx and '
 
 
 @DATASETS.register_module()
-class MMEWDataset(MEDataset):
+class MMEWDataset(FACSSheetDataset):
     """MMEW micro-expressions (Ben et al., TPAMI 2021), 90 fps.
 
     Args:
         data_root (str): e.g. ``'data/mmew'``.
         ann_file (str): the micro-expression sheet, relative to ``data_root``.
         frames_dir (str): folder holding the emotion folders.
-        sheet_name (int | str): sheet of the workbook.
-        exclude_clips (list[tuple]): ``(subject, Filename)`` pairs to drop.
-        bad_apex (str): ``'midpoint'`` | ``'drop'`` | ``'error'``.
-        missing_clips (str): ``'error'`` | ``'skip'`` | ``'keep'``.
+        **kwargs: :class:`~mmmer.datasets.sheet_dataset.FACSSheetDataset`
+            arguments (sheet_name, exclude_clips, bad_apex, missing_clips)
+            and :class:`MEDataset` ones (label_set, subjects, ...).
     """
     DATASET_NAME = 'mmew'
+    DISPLAY_NAME = 'MMEW'
+    LAYOUT = LAYOUT
     # whether clip folders hold exactly onset..offset is not documented for
     # MMEW, so the sheet (not the folder) defines the clip
     TRIMMED_CLIPS = False
@@ -61,17 +63,9 @@ class MMEWDataset(MEDataset):
                  data_root: str = 'data/mmew',
                  ann_file: str = 'MMEW_Micro_Exp.xlsx',
                  frames_dir: str = 'Micro_Expression',
-                 sheet_name=0,
-                 exclude_clips: Optional[Sequence] = None,
-                 bad_apex: str = 'midpoint',
-                 missing_clips: str = 'error',
                  **kwargs):
-        self.frames_dir = frames_dir
-        self.sheet_name = sheet_name
-        self.exclude_clips = list(exclude_clips or [])
-        self.repairer = KeyFrameRepairer(bad_apex=bad_apex)
-        self.missing_clips = check_missing_clip_policy(missing_clips)
-        super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
+        super().__init__(data_root=data_root, ann_file=ann_file, frames_dir=frames_dir,
+                         **kwargs)
 
     def _index_clip_folders(self) -> Dict[str, tuple]:
         """``{Filename: (clip_dir, emotion folder)}`` over all emotion folders."""
@@ -93,28 +87,23 @@ class MMEWDataset(MEDataset):
                 index[clip] = (clip_dir, emo.lower())
         return index
 
-    def parse_annotations(self) -> List[dict]:
-        require_dir(self.data_root, 'MMEW data_root', LAYOUT)
-        rows = read_facs_clip_rows(self.ann_file, self.sheet_name, 'mmew',
+    def read_rows(self) -> List[ClipRow]:
+        return read_facs_clip_rows(self.ann_file, self.sheet_name, 'mmew',
                                    MMEW_EMOTIONS, LAYOUT,
                                    frame_columns=(('OnsetFrame', 'Onset'), ('ApexFrame', 'Apex'),
                                                   ('OffsetFrame', 'Offset')))
 
-        index = self._index_clip_folders()
-        logger = MMLogger.get_current_instance()
+    def prepare_locator(self) -> None:
+        self.clip_index = self._index_clip_folders()
 
-        def locate(row: ClipRow):
-            hit = index.get(row.clip)
-            if hit is None:
-                return None
-            clip_dir, folder = hit
-            canon = _FOLDER_ALIASES.get(folder, folder)
-            if canon != _FOLDER_ALIASES.get(row.emotion.lower(), row.emotion.lower()):
-                logger.warning(f'MMEWDataset: {row.where}: {row.clip} is {row.emotion!r} in '
-                               f'the sheet but sits in folder {folder!r}; the sheet wins.')
-            return clip_dir
-
-        return build_clip_samples(
-            self, rows, locate, trimmed=self.TRIMMED_CLIPS, repairer=self.repairer,
-            missing_clips=self.missing_clips, layout_hint=LAYOUT,
-            exclude=parse_exclude_clips('mmew', self.exclude_clips))
+    def locate_clip(self, row: ClipRow) -> Optional[str]:
+        hit = self.clip_index.get(row.clip)
+        if hit is None:
+            return None
+        clip_dir, folder = hit
+        canon = _FOLDER_ALIASES.get(folder, folder)
+        if canon != _FOLDER_ALIASES.get(row.emotion.lower(), row.emotion.lower()):
+            MMLogger.get_current_instance().warning(
+                f'MMEWDataset: {row.where}: {row.clip} is {row.emotion!r} in '
+                f'the sheet but sits in folder {folder!r}; the sheet wins.')
+        return clip_dir

@@ -18,14 +18,14 @@ Facts used (specs/datasets.md sections 0, 2, 7):
   subjects; 5-class 136.
 """
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 from mmmer.registry import DATASETS
 
-from .base import MEDataset
-from .annotation import (ClipRow, KeyFrameRepairer, build_clip_samples,
-                    check_missing_clip_policy, find_child_dir, parse_exclude_clips,
-                    read_facs_clip_rows, require_dir)
+from .annotation import ClipRow, find_child_dir, read_facs_clip_rows, require_dir
+from .sheet_dataset import FACSSheetDataset
+
+__all__ = ['SAMMDataset', 'SAMM_EMOTIONS']
 
 SAMM_EMOTIONS = ('anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness',
                  'surprise', 'other', 'others')
@@ -35,7 +35,7 @@ LAYOUT = ('<data_root>/SAMM_Micro_FACS_Codes_v2.xlsx and '
 
 
 @DATASETS.register_module()
-class SAMMDataset(MEDataset):
+class SAMMDataset(FACSSheetDataset):
     """SAMM micro-expressions (Davison et al., 2018), 200 fps grayscale.
 
     Args:
@@ -43,54 +43,39 @@ class SAMMDataset(MEDataset):
         ann_file (str): the FACS-codes sheet, relative to ``data_root``.
         frames_dir (str): folder holding the subject folders (``'SAMM'``; MEB's
             cropped copy is ``'SAMM_CROP'``).
-        sheet_name (int | str): sheet of the workbook (first by default).
-        exclude_clips (list[tuple]): ``(subject, Filename)`` pairs to drop.
-        bad_apex (str): ``'midpoint'`` | ``'drop'`` | ``'error'`` for rows whose
-            apex is missing or outside [onset, offset].
-        missing_clips (str): ``'error'`` | ``'skip'`` | ``'keep'`` (keep with
-            empty ``frame_paths``; used by check_dataset).
-        **kwargs: :class:`MEDataset` arguments (label_set, subjects, ...).
+        **kwargs: :class:`~mmmer.datasets.sheet_dataset.FACSSheetDataset`
+            arguments (sheet_name, exclude_clips, bad_apex, missing_clips)
+            and :class:`MEDataset` ones (label_set, subjects, ...).
     """
     DATASET_NAME = 'samm'
+    DISPLAY_NAME = 'SAMM'
+    LAYOUT = LAYOUT
     TRIMMED_CLIPS = True
 
     def __init__(self,
                  data_root: str = 'data/samm',
                  ann_file: str = 'SAMM_Micro_FACS_Codes_v2.xlsx',
                  frames_dir: str = 'SAMM',
-                 sheet_name=0,
-                 exclude_clips: Optional[Sequence] = None,
-                 bad_apex: str = 'midpoint',
-                 missing_clips: str = 'error',
                  **kwargs):
-        self.frames_dir = frames_dir
-        self.sheet_name = sheet_name
-        self.exclude_clips = list(exclude_clips or [])
-        self.repairer = KeyFrameRepairer(bad_apex=bad_apex)
-        self.missing_clips = check_missing_clip_policy(missing_clips)
-        super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
+        super().__init__(data_root=data_root, ann_file=ann_file, frames_dir=frames_dir,
+                         **kwargs)
 
-    def parse_annotations(self) -> List[dict]:
-        require_dir(self.data_root, 'SAMM data_root', LAYOUT)
-        rows = read_facs_clip_rows(self.ann_file, self.sheet_name, 'samm',
+    def read_rows(self) -> List[ClipRow]:
+        return read_facs_clip_rows(self.ann_file, self.sheet_name, 'samm',
                                    SAMM_EMOTIONS, LAYOUT)
 
-        frames_root = osp.join(self.data_root, self.frames_dir)
-        require_dir(frames_root, 'SAMM frame folder', LAYOUT)
+    def prepare_locator(self) -> None:
+        self.frames_root = require_dir(osp.join(self.data_root, self.frames_dir),
+                                       'SAMM frame folder', LAYOUT)
 
-        def locate(row: ClipRow):
-            # subject folders are 3-digit; tolerate unpadded copies ('6').
-            for name in (row.subject, str(int(row.subject)) if row.subject.isdigit() else None):
-                if name is None:
-                    continue
-                sub_dir = find_child_dir(frames_root, name)
-                if sub_dir:
-                    clip_dir = find_child_dir(sub_dir, row.clip)
-                    if clip_dir:
-                        return clip_dir
-            return None
-
-        return build_clip_samples(
-            self, rows, locate, trimmed=self.TRIMMED_CLIPS, repairer=self.repairer,
-            missing_clips=self.missing_clips, layout_hint=LAYOUT,
-            exclude=parse_exclude_clips('samm', self.exclude_clips))
+    def locate_clip(self, row: ClipRow) -> Optional[str]:
+        # subject folders are 3-digit; tolerate unpadded copies ('6').
+        for name in (row.subject, str(int(row.subject)) if row.subject.isdigit() else None):
+            if name is None:
+                continue
+            sub_dir = find_child_dir(self.frames_root, name)
+            if sub_dir:
+                clip_dir = find_child_dir(sub_dir, row.clip)
+                if clip_dir:
+                    return clip_dir
+        return None

@@ -18,17 +18,19 @@ Facts used (specs/datasets.md sections 3, 7, 8):
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 from mmengine.logging import MMLogger
 
 from mmmer.registry import DATASETS
 
-from .base import DatasetLayoutError, MEDataset
 from .annotation import (AnnotationError, FrameFolderCache, cell_text, check_emotion,
-                    check_missing_clip_policy, fill_frames, midpoint_apex,
-                    normalize_subject, parse_exclude_clips, parse_frame_value,
-                    raise_or_log_missing, read_annotation_table, require_dir)
+                         fill_frames, midpoint_apex, normalize_subject, parse_frame_value,
+                         raise_or_log_missing, read_annotation_table, require_dir)
+from .base import DatasetLayoutError
+from .sheet_dataset import ClipFolderDataset
+
+__all__ = ['SMICDataset', 'SMIC_CLASS_FOLDERS', 'clip_class_token']
 
 SMIC_CLASS_FOLDERS = ('negative', 'positive', 'surprise')
 _TOKEN_TO_CLASS = {'ne': 'negative', 'po': 'positive', 'sur': 'surprise'}
@@ -44,7 +46,7 @@ def clip_class_token(clip: str) -> Optional[str]:
 
 
 @DATASETS.register_module()
-class SMICDataset(MEDataset):
+class SMICDataset(ClipFolderDataset):
     """SMIC-HS (Li et al., 2013), 100 fps; also fits the VIS/NIR trees.
 
     Args:
@@ -53,24 +55,22 @@ class SMICDataset(MEDataset):
             cropped copy may be ``'SMIC_all_cropped/HS'``).
         ann_file (str): optional sheet (relative to data_root); empty = folders
             only.
-        exclude_clips (list[tuple]): ``(subject, clip)`` pairs to drop.
-        missing_clips (str): what to do with sheet rows whose folder is absent
-            (``'error'`` | ``'skip'`` | ``'keep'``).
+        **kwargs: :class:`~mmmer.datasets.sheet_dataset.ClipFolderDataset`
+            arguments (exclude_clips, missing_clips: what to do with sheet rows
+            whose folder is absent) and :class:`MEDataset` ones.
     """
     DATASET_NAME = 'smic'
+    DISPLAY_NAME = 'SMIC'
+    LAYOUT = LAYOUT
     TRIMMED_CLIPS = True
 
     def __init__(self,
                  data_root: str = 'data/smic',
                  frames_dir: str = 'HS',
                  ann_file: str = '',
-                 exclude_clips: Optional[Sequence] = None,
-                 missing_clips: str = 'error',
                  **kwargs):
-        self.frames_dir = frames_dir
-        self.exclude_clips = list(exclude_clips or [])
-        self.missing_clips = check_missing_clip_policy(missing_clips)
-        super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
+        super().__init__(data_root=data_root, ann_file=ann_file, frames_dir=frames_dir,
+                         **kwargs)
 
     # ------------------------------------------------------------ folders
     def _scan_folders(self) -> Dict[tuple, dict]:
@@ -121,7 +121,7 @@ class SMICDataset(MEDataset):
     def parse_annotations(self) -> List[dict]:
         require_dir(self.data_root, 'SMIC data_root', LAYOUT)
         folders = self._scan_folders()
-        exclude = parse_exclude_clips('smic', self.exclude_clips)
+        exclude = self.excluded_table()
         listing = FrameFolderCache()
         logger = MMLogger.get_current_instance()
         samples, missing = [], []
