@@ -48,10 +48,9 @@ def _param_count(cfg_path):
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.fixture(scope='module')
-def installed_env(tmp_path_factory):
-    """(python of the fresh venv, its site-packages, a folder outside the repo)."""
-    root = tmp_path_factory.mktemp('packaging')
+def _fresh_env(root, editable=False):
+    """Copy the sources to ``root/src`` and pip-install them into a new venv
+    at ``root/venv``; returns (python, site-packages, source copy)."""
     src = root / 'src'
     src.mkdir()
     ignore = shutil.ignore_patterns('__pycache__', '*.pyc', '.mim', '*.egg-info')
@@ -71,7 +70,16 @@ def installed_env(tmp_path_factory):
     with open(osp.join(site, '_parent_env.pth'), 'w') as f:
         f.write(sysconfig.get_paths()['purelib'] + '\n')
     _run([python, '-m', 'pip', 'install', '-q', '--no-deps',
-          '--no-build-isolation', str(src)], cwd=root)
+          '--no-build-isolation'] + (['-e'] if editable else []) + [str(src)],
+         cwd=root)
+    return python, site, src
+
+
+@pytest.fixture(scope='module')
+def installed_env(tmp_path_factory):
+    """(python of the fresh venv, its site-packages, a folder outside the repo)."""
+    root = tmp_path_factory.mktemp('packaging')
+    python, site, _ = _fresh_env(root)
     outside = root / 'elsewhere'
     outside.mkdir()
     return python, site, outside
@@ -165,3 +173,28 @@ def test_shipped_tool_runs_on_a_shipped_config(installed_env):
     params = [line for line in out.splitlines() if line.startswith('params: ')]
     assert params == [
         f'params: {_param_count(osp.join(REPO, "configs", SHUFFLENET_CFG))}']
+
+
+def test_editable_install_resolves_bases_from_the_checkout(tmp_path):
+    """``pip install -e .`` (the README's line) copies nothing into the
+    package: ``mmmer::`` bases come from the checkout's configs/."""
+    python, site, src = _fresh_env(tmp_path, editable=True)
+    outside = tmp_path / 'elsewhere'
+    outside.mkdir()
+    (outside / 'cfg.py').write_text(f"_base_ = 'mmmer::{SHUFFLENET_CFG}'\n")
+    script = textwrap.dedent('''
+        import json, sys, mmmer
+        from mmengine.config import Config
+        from mmengine.utils import get_installed_path
+        from mmengine.config.utils import _get_external_cfg_base_path
+        cfg = Config.fromfile('cfg.py')
+        base = _get_external_cfg_base_path(get_installed_path('mmmer'), sys.argv[1])
+        print(json.dumps(dict(file=mmmer.__file__, base=base,
+                              backbone=cfg.model.backbone.type)))
+        ''')
+    out = _run([python, '-c', script, SHUFFLENET_CFG], cwd=outside)
+    info = json.loads(out.strip().splitlines()[-1])
+    assert info['file'] == osp.join(str(src), 'mmmer', '__init__.py')
+    assert info['base'] == osp.join(str(src), 'configs', SHUFFLENET_CFG)
+    assert info['backbone'] == 'ShuffleNetV2'
+    assert not osp.exists(osp.join(str(src), 'mmmer', '.mim'))
