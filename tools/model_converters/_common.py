@@ -1,0 +1,56 @@
+"""Shared by the official-checkpoint converters: config, target model, output."""
+import os.path as osp
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+def load_config(path, cfg_options=None):
+    from mmengine.config import Config
+    if not osp.isfile(path):
+        raise SystemExit(f'{path}: no such config file')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def build_target_model(cfg):
+    """The model of ``cfg`` on CPU, in eval mode (the strict-load target)."""
+    import mmmer.models  # noqa: F401  (registers the model components)
+    from mmmer.registry import MODELS
+    if 'model' not in cfg:
+        raise SystemExit(f'{cfg.filename}: the config has no `model`')
+    return MODELS.build(cfg.model).eval()
+
+
+def verify_and_pack(model, state, source, config, meta):
+    """Check ``state`` against ``model`` key by key and shape by shape, load it
+    strictly, and return an MMEngine-style checkpoint dict."""
+    from mmmer.models.utils.official_checkpoints import check_strict_match
+    check_strict_match(state, model.state_dict(), source, config)
+    model.load_state_dict(state, strict=True)
+    from mmmer import __version__
+    meta = dict(meta, mmmer_version=__version__, config=config,
+                time=time.strftime('%Y%m%d_%H%M%S'))
+    return dict(state_dict={k: v.detach().contiguous() for k, v in state.items()},
+                meta=meta)
+
+
+def torch_load(path, trust_pickle=False):
+    """``torch.load`` on CPU; weights-only unless the user trusts the file."""
+    import torch
+    if not osp.isfile(path):
+        raise SystemExit(f'{path}: no such checkpoint file')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=not trust_pickle)
+    except Exception as e:  # noqa: BLE001  (pickled objects beyond tensors)
+        if trust_pickle:
+            raise SystemExit(f'{path}: cannot be read by torch.load ({type(e).__name__}: {e})')
+        raise SystemExit(
+            f'{path}: cannot be read as a weights-only checkpoint ({type(e).__name__}: '
+            f'{e}). It pickles Python objects besides tensors (e.g. numpy arrays in '
+            'Lightning hyper-parameters); if you trust the file, add --trust-pickle.')
