@@ -1,4 +1,5 @@
 """TrainLossPlateauLR: plateau detection on the epoch-mean training loss."""
+import pytest
 import torch
 from mmengine.logging import MessageHub
 
@@ -20,3 +21,21 @@ def test_reduces_lr_when_epoch_mean_training_loss_plateaus():
         lrs.append(opt.param_groups[0]['lr'])
     assert lrs == [1e-3, 1e-3, 1e-3, 5e-4]
     assert sched.best == 1.0
+
+
+def test_monitors_the_named_loss_key_only():
+    # the SVM configs watch loss_cls: a shrinking L2 term in the total must
+    # not count as progress
+    hub = MessageHub.get_instance('test_train_loss_plateau_lr_cls')
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    sched = TrainLossPlateauLR(opt, monitor='loss_cls', factor=0.1, patience=1,
+                               threshold=0.0)
+    lrs = []
+    for cls, l2 in ((1.0, 9.0), (1.0, 5.0), (1.0, 2.0)):
+        hub.update_scalar('train/loss_cls', cls)
+        hub.update_scalar('train/loss_l2', l2)
+        hub.update_scalar('train/loss', cls + l2)   # total keeps falling
+        sched.step()
+        lrs.append(opt.param_groups[0]['lr'])
+    # loss_cls is flat: best at epoch 1, two bad epochs > patience 1
+    assert lrs == pytest.approx([1e-3, 1e-3, 1e-4])

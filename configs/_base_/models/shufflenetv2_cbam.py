@@ -1,21 +1,25 @@
-# ShuffleNetV2 1.0x + CBAM + SVM (hinge) head: "ShuffleNetV2 with CBAM", paper D
-# (Liu et al., Sci. Rep. 2022), Table 1 layout, CBAM eqs. 10-11, hinge eq. 17.
+# ShuffleNetV2 1.0x + CBAM + SVM (hinge) head: "ShuffleNetV2 with CBAM" of
+# "Micro-expression recognition model based on TV-L1 optical flow method and
+# improved ShuffleNet" (Liu, Li, Yi, Hu, Zhang & Liu, Scientific Reports 2022),
+# Table 1 layout, CBAM eqs. 10-11, hinge eq. 17. Also the base of the ViT and
+# plain variants (shufflenetv2_vit.py, shufflenetv2_plain.py), which change
+# only the plug-ins. Method notes and every deviation: docs/methods/shufflenet.md.
 #
-# Choices (paper silent -> spec proposal, specs/shufflenet.md):
+# Choices where the paper is silent:
 # - CBAM is "applied only once in the network structure"; it sits after conv5
 #   (1024 x 7 x 7), reduction r = 16, 7x7 spatial kernel.
 # - LeakyReLU slope 0.01 everywhere (PyTorch default; Keras' default is 0.3).
-# - Head: dropout 0.5, Linear(1024, 3), squared multi-class hinge (p = 2,
-#   margin 1) + 0.2 * sum(w^2) over every Conv/Linear kernel of the model
-#   (paper: "convolutional and fully-connected layers ... L2 regularization at
-#   a scale of 0.2"), as an explicit loss term, not optimizer weight decay.
+# - Head: dropout 0.5, Linear(1024, 3), multi-class hinge of eq. 17 with
+#   p = 1 (the plain hinge; eq. 17 leaves p open) and margin 1, plus an
+#   explicit L2 term l2_weight * sum(w^2) over the kernels of l2_scope (see
+#   SVMHingeHead; the literal reading "0.2 over every conv / FC kernel" is
+#   the *_svm-literal-l2_* ablation).
 # - Input: 3 x 224 x 224 in [0, 1] (GrayToThreeChannels / FlowToImage scale to
 #   [0, 1]); no mean/std normalisation (the paper mentions none; BN follows
 #   conv1).
 #
 # Trainable parameters with the 3-class head: 1,388,938 = 1,253,604 (backbone)
-# + 132,259 (CBAM) + 3,075 (head); the paper's abstract says 1.53 M for "the
-# model" without naming the variant (pinned in
+# + 132,259 (CBAM) + 3,075 (head) (pinned in
 # tests/test_models/test_backbones/test_shufflenet_v2.py).
 model = dict(
     type='MEClassifier',
@@ -37,10 +41,10 @@ model = dict(
         type='SVMHingeHead',
         num_classes=3,
         in_channels=1024,
-        loss=dict(type='MultiClassHingeLoss', margin=1.0, p=2),
+        loss=dict(type='MultiClassHingeLoss', margin=1.0, p=1),
         dropout=0.5,
         l2_weight=0.2,
-        l2_scope='model'),
+        l2_scope='all'),
 )
 
 # Shape of one input sample (C, H, W), read by tools/analysis/get_flops.py and benchmark.py.

@@ -5,7 +5,8 @@
 # value of the pre-training paragraph), lr "dynamically adjusted by accuracy
 # and loss".
 #
-# Honest schedule: the lr follows the plateau of the epoch-mean TRAINING loss
+# Honest schedule: the lr follows the plateau of the epoch-mean TRAINING
+# classification (hinge) loss `loss_cls`, not the total with the L2 term
 # (TrainLossPlateauLR; factor 0.1 and patience 5 chosen here, Keras'
 # ReduceLROnPlateau uses factor 0.1 / patience 10 by default over longer
 # runs). No validation loop: the model after the last epoch is evaluated
@@ -50,6 +51,6 @@ shufflenet_test_dataloader = dict(
         preprocess=dict(pipeline=shufflenet_appearance_preprocess_pipeline,
                         keys=shufflenet_appearance_preprocess_keys)))
 
-param_scheduler = [dict(type='TrainLossPlateauLR', monitor='loss', rule='less',
+param_scheduler = [dict(type='TrainLossPlateauLR', monitor='loss_cls', rule='less',
                         factor=0.1, patience=5, min_value=1e-6)]
 val_cfg = None

@@ -1,4 +1,6 @@
-"""Sampler drawing the same number of samples of every class (paper D)."""
+"""Sampler drawing the same number of samples of every class, as in
+"Micro-expression recognition model based on TV-L1 optical flow method and
+improved ShuffleNet" (Liu et al., Scientific Reports 2022)."""
 import math
 from typing import Iterator, Optional, Union
 
@@ -29,7 +31,7 @@ class ClassBalancedSampler(Sampler):
     interleaved so that every run of K consecutive indices holds one sample of
     each of the K classes.
 
-    Paper D: "the same number of emotion category samples are randomly
+    The paper: "the same number of emotion category samples are randomly
     selected in each training iteration to prevent the neural network model
     from being more biased towards a certain emotion category". With a batch
     size that is a multiple of K (and one process), every batch is exactly

@@ -1,6 +1,8 @@
-"""Method-specific preprocessing of paper D (ShuffleNetV2 + TV-L1 + SVM).
+"""Method-specific preprocessing of "Micro-expression recognition model based
+on TV-L1 optical flow method and improved ShuffleNet" (Liu et al., Scientific
+Reports 2022; ShuffleNetV2 + TV-L1 + SVM).
 
-Paper D, "Pre-processing" (Fig. 2): grayscale -> dlib face + 68 landmarks ->
+The paper, "Pre-processing" (Fig. 2): grayscale -> dlib face + 68 landmarks ->
 224x224 crop -> eye-line rotation (eq. 1) -> TV-L1 flow between onset and
 apex -> masks over the eyes (blinks) and regions without expression motion.
 Detection, rotation and crop are :class:`DetectFaceLandmarks` and
@@ -72,10 +74,10 @@ def _apply_to(value, fn):
 class MaskRegions(BaseTransform):
     """Blank the eyes and, optionally, everything outside the face.
 
-    Paper D: "eye regions and regions that produce little or no movement are
+    The paper: "eye regions and regions that produce little or no movement are
     masked by marked facial marker points so as to avoid noise caused by eye
     movements (e.g., blinking)". The paper draws the mask (Fig. 2e) but does
-    not define it; the default follows the spec's proposal: filled polygons of
+    not define it; the default follows our choice: filled polygons of
     both eyes (landmarks 36-41, 42-47) dilated by 5 px; brows, nose, mouth and
     cheeks are kept. ``outside_face=True`` also blanks the pixels outside the
     convex hull of the 68 landmarks grown by ``face_margin`` px and raised by
@@ -183,7 +185,7 @@ class MaskRegions(BaseTransform):
 class GrayToThreeChannels(BaseTransform):
     """Gray appearance input: one frame -> luminance -> 3 identical channels.
 
-    Paper D processes grayscale frames (Fig. 2b) and feeds a 3-channel network
+    The paper processes grayscale frames (Fig. 2b) and feeds a 3-channel network
     (Table 1 input 224x224x3), so the gray image is repeated.
 
     Required keys: ``frames`` (+ ``frame_ids`` and the annotated ``apex``
@@ -249,10 +251,10 @@ class GrayToThreeChannels(BaseTransform):
 class FlowToImage(BaseTransform):
     """TV-L1 flow -> the 3-channel "feature image" of the pre-training stage.
 
-    Paper D feeds the TV-L1 flow between onset and apex to the network as an
+    The paper feeds the TV-L1 flow between onset and apex to the network as an
     image (Fig. 2f) without giving the encoding. Modes:
 
-    - ``'uvm'`` (default, spec proposal): channels (u, v, |flow|), each
+    - ``'uvm'`` (default, our choice): channels (u, v, |flow|), each
       min-max scaled per sample to [0, 1];
     - ``'hsv'``: the usual flow picture: hue = direction, saturation 1,
       value = |flow| / max |flow|, converted to RGB in [0, 1].
@@ -322,7 +324,7 @@ class FlowToImage(BaseTransform):
 class ExpansionFlip(BaseTransform):
     """Mirror the flip-expanded copies made by :class:`FlipExpandedDataset`.
 
-    Paper D, "Pre-processing": "The positive emotion as well as the surprise
+    The paper, "Pre-processing": "The positive emotion as well as the surprise
     emotion were therefore expanded by horizontal inversion." The wrapper
     marks each added copy with ``flip_expanded=True``; this transform mirrors
     it (and does nothing to original samples), so put it in the *training*

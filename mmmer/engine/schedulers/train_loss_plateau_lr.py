@@ -5,22 +5,29 @@ from mmengine.optim.scheduler import ReduceOnPlateauLR
 
 from mmmer.registry import PARAM_SCHEDULERS
 
+__all__ = ['TrainLossPlateauLR']
+
 
 @PARAM_SCHEDULERS.register_module()
 class TrainLossPlateauLR(ReduceOnPlateauLR):
     """``ReduceOnPlateauLR`` driven by the epoch-mean training loss.
 
-    Paper D adjusts the learning rate "dynamically ... by accuracy and loss"
-    (Keras ReduceLROnPlateau). Monitoring an accuracy would need a held-out
+    Liu et al., "Micro-expression recognition model based on TV-L1 optical
+    flow method and improved ShuffleNet" (Sci. Rep. 2022), adjust the
+    learning rate "dynamically ... by accuracy and loss" (Keras
+    ReduceLROnPlateau). Monitoring an accuracy would need a held-out
     split, and under LOSO the only one that exists by default is the test
     subject, which must not steer training; the training loss is available
-    without leakage (specs/shufflenet.md, stage 2). MMEngine's own scheduler
+    without leakage (docs/methods/shufflenet.md). MMEngine's own scheduler
     is stepped with *validation* metrics, so this subclass steps itself after
     every training epoch with the mean of the ``train/<monitor>`` values
     logged during that epoch (read from the MessageHub).
 
-    Args: as ``ReduceOnPlateauLR``; ``monitor`` names a training loss key
-    (default ``'loss'``, the total loss), ``rule`` is ``'less'``.
+    Args: as ``ReduceOnPlateauLR``; ``monitor`` names a logged training loss
+    key (default ``'loss'``, the total loss; the SVM configs watch
+    ``'loss_cls'``, the hinge loss without the L2 term, so the schedule
+    follows the fit and not the shrinking of the weights), ``rule`` is
+    ``'less'``.
     """
 
     need_val_args = False

@@ -1,6 +1,6 @@
-"""ShuffleNetV2 1.0x with LeakyReLU and plug-in attention (paper D, Table 1).
+"""ShuffleNetV2 1.0x with LeakyReLU and plug-in attention (Table 1 of Liu et al.).
 
-Paper D (Liu et al., Sci. Rep. 2022, "Micro-expression recognition model based
+The paper (Liu et al., Sci. Rep. 2022, "Micro-expression recognition model based
 on TV-L1 optical flow method and improved ShuffleNet") uses the ShuffleNetV2
 1.0x layout of its Table 1 and replaces ReLU by LeakyReLU ("ShuffleNetV2"
 section, end). Attention modules are inserted as plug-ins: CBAM once, or the
@@ -38,7 +38,7 @@ def _conv_bn(in_ch, out_ch, kernel, stride=1, groups=1, act_cfg=None):
 
 
 class ShuffleUnit(nn.Module):
-    """One ShuffleNetV2 unit (paper D, Fig. 6).
+    """One ShuffleNetV2 unit (the paper, Fig. 6).
 
     stride 1: split the channels in half; one half passes unchanged, the other
     goes through 1x1 conv-BN-act, 3x3 depthwise conv-BN, 1x1 conv-BN-act;
@@ -83,7 +83,7 @@ class ShuffleUnit(nn.Module):
 
 @MODELS.register_module()
 class ShuffleNetV2(BaseModule):
-    """ShuffleNetV2 (Ma et al. 2018) as laid out in paper D, Table 1.
+    """ShuffleNetV2 (Ma et al. 2018) as laid out in the paper, Table 1.
 
     ======== ======= ====== ======== ======
     layer    output  stride repeat   out ch
@@ -97,7 +97,7 @@ class ShuffleNetV2(BaseModule):
     pool     1^2     (global average)
     ======== ======= ====== ======== ======
 
-    for a 224x224 input. LeakyReLU replaces ReLU (paper D: "replacing the ReLU
+    for a 224x224 input. LeakyReLU replaces ReLU (the paper: "replacing the ReLU
     activation function with LeakyReLU can avoid ... neuron death"); the paper
     gives no slope, the default 0.01 is PyTorch's (Keras' own default is 0.3;
     set ``act_cfg`` to change it).
@@ -124,10 +124,10 @@ class ShuffleNetV2(BaseModule):
             with position one of ``'after_conv1'``, ``'after_stage2'``,
             ``'after_stage3'``, ``'after_stage4'``, ``'after_conv5'``. A
             plug-in must keep its input shape; its ``in_channels`` is filled
-            in from the position when the cfg leaves it out. Fig. 5 of paper D
+            in from the position when the cfg leaves it out. Fig. 5 of the paper
             (ViT before and after the last stage) is
             ``after_stage3`` + ``after_stage4``; CBAM "applied only once" is
-            ``after_conv5`` here (spec proposal).
+            ``after_conv5`` here (chosen here; the paper gives none).
         init_cfg (dict, optional): MMEngine init config.
     """
 

@@ -1,7 +1,9 @@
 """Ghost module: a few "intrinsic" maps from an ordinary convolution, the rest
 from a cheap depthwise "linear operation" on them (GhostNet, Han et al. 2020).
 
-Paper D ("Improved lightweight ViT module") replaces the linear q/k/v
+Liu et al., "Micro-expression recognition model based on TV-L1 optical flow
+method and improved ShuffleNet" (Sci. Rep. 2022), "Improved lightweight ViT
+module", replaces the linear q/k/v
 projections of self-attention by a Ghost module to cut their cost.
 """
 import math

@@ -1,4 +1,6 @@
-"""Multi-class hinge (SVM) loss of paper D, eq. 17."""
+"""Multi-class hinge (SVM) loss, eq. 17 of "Micro-expression recognition model
+based on TV-L1 optical flow method and improved ShuffleNet" (Liu et al.,
+Scientific Reports 2022)."""
 from typing import Optional, Sequence
 
 import torch
@@ -6,14 +8,16 @@ import torch.nn as nn
 
 from mmmer.registry import MODELS
 
+__all__ = ['MultiClassHingeLoss', 'multi_class_hinge_loss']
+
 
 def multi_class_hinge_loss(scores: torch.Tensor, target: torch.Tensor,
-                           margin: float = 1.0, p: int = 2,
+                           margin: float = 1.0, p: int = 1,
                            class_weight: Optional[torch.Tensor] = None,
                            reduction: str = 'mean') -> torch.Tensor:
     """Per sample ``(1/K) * sum_{i != y} max(0, margin - x_y + x_i) ** p``.
 
-    Paper D eq. 17 divides by N, "where 1 <= y <= N denotes the label", i.e. N
+    Eq. 17 divides by N, "where 1 <= y <= N denotes the label", i.e. N
     is the number of classes K (the Weston-Watkins / ``nn.MultiMarginLoss``
     form). The printed ``max(0, (margin - x_y + x_i)^p)`` would never clip for
     p = 2 (a square is never negative); the hinge is taken first, then the
@@ -55,18 +59,25 @@ def multi_class_hinge_loss(scores: torch.Tensor, target: torch.Tensor,
 
 @MODELS.register_module()
 class MultiClassHingeLoss(nn.Module):
-    """Multi-class (squared) hinge loss, paper D eq. 17.
+    """Multi-class hinge loss, eq. 17 of Liu et al. (2022).
+
+    The paper leaves p open and names its classifier an SVM with a "Hinge
+    loss"; p = 1 (default) is the plain hinge: the power of Keras'
+    ``categorical_hinge`` (the paper's framework; that one takes the max over
+    the wrong classes instead of eq. 17's mean) and of PyTorch's
+    ``nn.MultiMarginLoss`` default, whose documented formula eq. 17 is. A
+    squared hinge is a differently named loss in Keras (``squared_hinge``).
+    p = 2 stays available.
 
     Args:
         margin (float): the margin (1 in eq. 17's usual setting).
-        p (int): 1 (hinge) or 2 (squared hinge; default, see
-            ``configs/_base_/models/shufflenetv2_vit.py`` for why).
+        p (int): 1 (hinge, default) or 2 (squared hinge).
         class_weight (list[float], optional): per-class weights of the sample
             losses (the ShuffleNet configs balance by sampling instead).
         loss_weight (float): multiplier of the loss.
     """
 
-    def __init__(self, margin: float = 1.0, p: int = 2,
+    def __init__(self, margin: float = 1.0, p: int = 1,
                  class_weight: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0):
         super().__init__()

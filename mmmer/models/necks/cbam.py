@@ -1,6 +1,8 @@
-"""Convolutional Block Attention Module (Woo et al. 2018) as used by paper D.
+"""Convolutional Block Attention Module (Woo et al. 2018) as used by
+"Micro-expression recognition model based on TV-L1 optical flow method and
+improved ShuffleNet" (Liu et al., Scientific Reports 2022).
 
-Paper D, "Convolutional block attention module", eqs. 10-11: channel
+The paper, "Convolutional block attention module", eqs. 10-11: channel
 attention, then spatial attention, each multiplied onto the feature map.
 """
 from typing import Optional
@@ -51,7 +53,7 @@ class SpatialAttention(nn.Module):
 
 @MODELS.register_module()
 class CBAM(BaseModule):
-    """``F' = M_c(F) * F``; ``F'' = M_s(F') * F'`` (paper D eqs. 10-11).
+    """``F' = M_c(F) * F``; ``F'' = M_s(F') * F'`` (the paper eqs. 10-11).
 
     Shape-preserving, so it works as a backbone plug-in
     (``ShuffleNetV2(plugins=[dict(position='after_conv5', cfg=dict(type='CBAM'))])``)
@@ -60,13 +62,13 @@ class CBAM(BaseModule):
     one channel count, so a tuple input is refined on its last element only,
     the others pass unchanged).
 
-    Parameters for C = 1024, r = 16 (the spec's placement after conv5):
+    Parameters for C = 1024, r = 16 (placement after conv5, chosen here):
     1024*64 + 64 + 64*1024 + 1024 (MLP) + 2*49 + 1 (7x7 conv) = 132,259.
 
     Args:
         in_channels (int): channels C of the map.
-        reduction (int): MLP reduction ratio r (16 in CBAM; paper D gives none).
-        spatial_kernel (int): spatial-attention kernel (7, paper D eq. 11).
+        reduction (int): MLP reduction ratio r (16 in CBAM; the paper gives none).
+        spatial_kernel (int): spatial-attention kernel (7, the paper eq. 11).
     """
 
     def __init__(self, in_channels: int, reduction: int = 16,

@@ -1,18 +1,22 @@
-"""Improved lightweight ViT block of paper D (MobileViT-style, Ghost q=k=v).
+"""Improved lightweight ViT block (MobileViT-style, Ghost q=k=v) of
+"Micro-expression recognition model based on TV-L1 optical flow method and
+improved ShuffleNet" (Liu et al., Scientific Reports 2022).
 
-Paper D, "Improved lightweight ViT module" (eqs. 12-15, Figs. 4-5): a
+The paper, "Improved lightweight ViT module" (eqs. 12-15, Figs. 4-5): a
 MobileViT block (Mehta & Rastegari 2021) whose self-attention
 (i) computes its projection with a Ghost module instead of linear layers and
 (ii) shares one projection for Q, K and V (after MoCoViT, Ma et al. 2022):
 ``V = f(X)``, ``Q = K = V`` and ``Attn(V) = Softmax(V V^T / sqrt(d_v)) V``
 (eqs. 13-14).
 
-Where the paper is silent, the choices below are arguments (defaults = the
-spec's proposal) and are recorded here:
+Where the paper is silent, the choices below are arguments and are recorded
+here (docs/methods/shufflenet.md has the whole list):
 
 - ``embed_dims`` d, ``num_layers`` L, ``num_heads``, ``mlp_ratio``: not
-  given; defaults d = 96, L = 2, 4 heads, MLP ratio 2 (MobileViT-XS sizes);
-  the configs use d = 96 after stage3 and d = 120 after stage4.
+  given; defaults d = 96, L = 2, 4 heads, MLP ratio 2. The configs use
+  d = 64 after stage3 and d = 96 after stage4 (MobileViT-XXS widths) with
+  ``conv_mode='lite'``, which gives the proposed model the paper's 1.53 M
+  parameters (1,549,503 with the 3-class head).
 - Heads: eq. 14 is single-head; with ``num_heads`` > 1 the shared V is split
   into heads and each head uses ``Softmax(V_h V_h^T / sqrt(d/heads)) V_h``.
 - Ghost projection layout: tokens of one pixel position p form the
@@ -27,9 +31,16 @@ spec's proposal) and are recorded here:
 - ``conv_mode``: the paper says "n x n standard convolutional layer" for the
   local and the fusion convolutions; ``'standard'`` follows it. With the
   channel counts of ShuffleNetV2 1.0x (232, 464) these two convolutions
-  dominate the parameter count (see the configs' docstrings), so
-  ``'separable'`` (n x n depthwise + 1x1, both conv-BN-act) is offered as a
-  lighter reading.
+  dominate the parameter count: even depthwise-separable versions
+  (``'separable'``: n x n depthwise + 1x1, both conv-BN-act) hold 1.26 M
+  parameters for the two blocks, far above the paper's 1.53 M for the whole
+  model. ``'lite'`` (the configs' choice) keeps every step of the block and
+  makes the two n x n convolutions cheap: the local n x n convolution is
+  depthwise (it and the following 1x1 C -> d projection form one
+  depthwise-separable n x n convolution), and the fusion is an n x n
+  convolution with C groups over the channel-paired concatenation, i.e.
+  output channel c fuses input channel c with global channel c (the 1x1
+  d -> C projection before it already mixes channels).
 - Feature maps whose side is not a multiple of the patch size (7x7 after
   stage4 with 2x2 patches) are bilinearly resized up to the next multiple
   before unfolding and back after folding (MobileViT's own remedy).
@@ -46,6 +57,9 @@ from mmengine.model import BaseModule
 from mmmer.models.layers.ghost_module import GhostModule
 from mmmer.registry import MODELS
 
+__all__ = ['LiteViTBlock', 'SharedGhostAttention', 'GhostTransformerLayer',
+           'pair_channels', 'CONV_MODES']
+
 
 def _conv_bn_act(in_ch, out_ch, kernel, act_cfg, groups=1):
     layers = [nn.Conv2d(in_ch, out_ch, kernel, 1, kernel // 2, groups=groups,
@@ -55,13 +69,36 @@ def _conv_bn_act(in_ch, out_ch, kernel, act_cfg, groups=1):
     return nn.Sequential(*layers)
 
 
+CONV_MODES = ('standard', 'separable', 'lite')
+
+
 def _nxn_conv(in_ch, out_ch, kernel, act_cfg, mode):
+    """The block's local (C -> C) n x n convolution in the given mode."""
     if mode == 'standard':
         return _conv_bn_act(in_ch, out_ch, kernel, act_cfg)
     if mode == 'separable':
         return nn.Sequential(_conv_bn_act(in_ch, in_ch, kernel, act_cfg, groups=in_ch),
                              _conv_bn_act(in_ch, out_ch, 1, act_cfg))
-    raise ValueError(f"conv_mode must be 'standard' or 'separable', got {mode!r}")
+    if mode == 'lite':
+        if in_ch != out_ch:
+            raise ValueError("conv_mode='lite': the local conv keeps the channels")
+        return _conv_bn_act(in_ch, in_ch, kernel, act_cfg, groups=in_ch)
+    raise ValueError(f'conv_mode must be one of {CONV_MODES}, got {mode!r}')
+
+
+def _fuse_conv(channels, kernel, act_cfg, mode):
+    """The block's fusion n x n convolution (2C -> C) in the given mode;
+    ``'lite'`` expects the channel-paired input of :func:`pair_channels`."""
+    if mode == 'lite':
+        return _conv_bn_act(2 * channels, channels, kernel, act_cfg, groups=channels)
+    return _nxn_conv(2 * channels, channels, kernel, act_cfg, mode)
+
+
+def pair_channels(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) x 2 -> (B, 2C, H, W) ordered x_0, y_0, x_1, y_1, ...: a
+    convolution with C groups then sees exactly (x_c, y_c) in group c."""
+    b, c, h, w = x.shape
+    return torch.stack([x, y], dim=2).reshape(b, 2 * c, h, w)
 
 
 class SharedGhostAttention(nn.Module):
@@ -134,7 +171,7 @@ class GhostTransformerLayer(nn.Module):
 
 @MODELS.register_module()
 class LiteViTBlock(BaseModule):
-    """Paper D's improved lightweight ViT block (shape-preserving).
+    """The paper's improved lightweight ViT block (shape-preserving).
 
     1. local representation: n x n conv-BN-act (C -> C), 1x1 conv (C -> d);
     2. unfold into non-overlapping h x w patches: P = hw pixel positions,
@@ -142,7 +179,8 @@ class LiteViTBlock(BaseModule):
        over the N patches (eq. 15);
     3. fold back to d x H x W (no pixel order is lost), 1x1 conv-BN-act
        (d -> C), concatenate with the block input (2C), n x n conv-BN-act
-       (2C -> C) fusing local and global features.
+       (2C -> C) fusing local and global features (grouped per channel pair
+       with ``conv_mode='lite'``).
 
     See the module docstring for the choices where the paper is silent.
 
@@ -154,7 +192,8 @@ class LiteViTBlock(BaseModule):
         mlp_ratio (float): transformer MLP hidden / d.
         patch_size (int | tuple): (h, w); the paper requires h, w <= n.
         kernel_size (int): n.
-        conv_mode (str): ``'standard'`` (paper) or ``'separable'``.
+        conv_mode (str): ``'standard'`` (paper's wording), ``'separable'`` or
+            ``'lite'`` (see the module docstring).
         act_cfg (dict): activation of the conv-BN-act layers.
         mlp_act_cfg (dict): activation inside the transformer MLP.
         drop, attn_drop (float): dropout rates in the transformer.
@@ -172,7 +211,7 @@ class LiteViTBlock(BaseModule):
         ph, pw = (patch_size, patch_size) if isinstance(patch_size, int) else patch_size
         if not (1 <= ph <= kernel_size and 1 <= pw <= kernel_size):
             raise ValueError(f'LiteViTBlock: patch size ({ph}, {pw}) must be within '
-                             f'1..n = {kernel_size} (paper D: h, w <= n)')
+                             f'1..n = {kernel_size} (the paper: h, w <= n)')
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.patch_size = (ph, pw)
@@ -185,8 +224,8 @@ class LiteViTBlock(BaseModule):
             for _ in range(num_layers)])
         self.norm = nn.LayerNorm(embed_dims)
         self.from_tokens = _conv_bn_act(embed_dims, in_channels, 1, act_cfg)
-        self.fuse = _nxn_conv(2 * in_channels, in_channels, kernel_size, act_cfg,
-                              conv_mode)
+        self.fuse = _fuse_conv(in_channels, kernel_size, act_cfg, conv_mode)
+        self.conv_mode = conv_mode
 
     def unfold(self, x: torch.Tensor):
         """(B, d, H, W) -> tokens (B*P, N, d) and the (H/h, W/w) patch grid.
@@ -225,4 +264,6 @@ class LiteViTBlock(BaseModule):
         if resized:
             y = F.interpolate(y, size=(H, W), mode='bilinear', align_corners=False)
         y = self.from_tokens(y)
+        if self.conv_mode == 'lite':
+            return self.fuse(pair_channels(x, y))
         return self.fuse(torch.cat([x, y], dim=1))

@@ -1,4 +1,4 @@
-"""Paper D preprocessing: masks, gray input, flow image, flip expansion,
+"""Preprocessing of the ShuffleNetV2 + TV-L1 + SVM method (Liu et al. 2022): masks, gray input, flow image, flip expansion,
 class-balanced sampling."""
 from collections import Counter
 

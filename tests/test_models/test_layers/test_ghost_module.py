@@ -1,11 +1,9 @@
-"""Ghost module (GhostNet) used for paper D's attention projection."""
+"""Ghost module (GhostNet) used for the attention projection of Liu et al. 2022."""
 import pytest
 import torch
 import torch.nn.functional as F
 
 from mmmer.models.layers.ghost_module import GhostModule
-
-torch.set_num_threads(1)
 
 
 def test_ghost_module_output_and_parameters():

@@ -1,4 +1,4 @@
-"""Multi-class hinge loss of paper D eq. 17, against hand computations."""
+"""Multi-class hinge loss of Liu et al. 2022, eq. 17, against hand computations."""
 import pytest
 import torch
 import torch.nn as nn
@@ -42,3 +42,9 @@ def test_bad_arguments():
         MultiClassHingeLoss(class_weight='auto')
     with pytest.raises(ValueError, match='targets'):
         MultiClassHingeLoss()(SCORES, torch.tensor([0, 3]))
+
+
+def test_default_is_the_plain_hinge():
+    # p = 1 by default: equals torch's MultiMarginLoss default (p=1)
+    torch.testing.assert_close(MultiClassHingeLoss()(SCORES, TARGET),
+                               nn.MultiMarginLoss()(SCORES, TARGET))

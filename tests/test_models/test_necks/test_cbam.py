@@ -1,11 +1,9 @@
-"""CBAM (paper D eqs. 10-11) against a direct functional computation."""
+"""CBAM (Liu et al. 2022, eqs. 10-11) against a direct functional computation."""
 import pytest
 import torch
 import torch.nn.functional as F
 
 from mmmer.models.necks.cbam import CBAM
-
-torch.set_num_threads(1)
 
 
 def test_cbam_equals_equations_10_11():

@@ -1,12 +1,10 @@
-"""Lightweight ViT block of paper D (eqs. 13-15, Fig. 4)."""
+"""Lightweight ViT block of Liu et al. 2022 (eqs. 13-15, Fig. 4)."""
 import math
 
 import pytest
 import torch
 
 from mmmer.models.necks.lite_vit import LiteViTBlock, SharedGhostAttention
-
-torch.set_num_threads(1)
 
 
 def test_unfold_layout_and_fold_roundtrip():
@@ -61,3 +59,32 @@ def test_every_output_pixel_sees_every_input_pixel():
     x = torch.randn(1, 4, 12, 12, requires_grad=True)
     block(x)[0, :, 0, 0].sum().backward()
     assert (x.grad.abs().sum(1)[0] > 0).all()
+
+
+def test_lite_mode_fuses_channel_pairs():
+    # 'lite': depthwise local n x n conv; fusion = n x n conv with C groups
+    # on (x_0, y_0, x_1, y_1, ...), so output channel c only sees input
+    # channel c of the block input x (and the global features y).
+    from mmmer.models.necks.lite_vit import pair_channels
+    x, y = torch.randn(2, 3, 4, 5), torch.randn(2, 3, 4, 5)
+    paired = pair_channels(x, y)
+    assert torch.equal(paired[:, 0::2], x) and torch.equal(paired[:, 1::2], y)
+    torch.manual_seed(0)
+    block = LiteViTBlock(6, embed_dims=8, num_heads=2, conv_mode='lite').eval()
+    assert block.local_conv[0].groups == 6 and block.fuse[0].groups == 6
+    assert block.fuse[0].weight.shape == (6, 2, 3, 3)
+    # the fusion applied by hand to the block's own global branch
+    inp = torch.randn(1, 6, 6, 6)
+    with torch.no_grad():
+        glob = block.to_tokens(block.local_conv(inp))
+        tokens, grid = block.unfold(glob)
+        for layer in block.layers:
+            tokens = layer(tokens, grid)
+        glob = block.from_tokens(block.fold(block.norm(tokens), 1, grid))
+        conv, bn, act = block.fuse
+        z = torch.nn.functional.conv2d(torch.stack([inp, glob], 2).reshape(1, 12, 6, 6),
+                                       conv.weight, padding=1, groups=6)
+        expected = act((z - bn.running_mean[:, None, None]) /
+                       torch.sqrt(bn.running_var[:, None, None] + bn.eps) *
+                       bn.weight[:, None, None] + bn.bias[:, None, None])
+        torch.testing.assert_close(block(inp), expected)
