@@ -4,6 +4,7 @@ from .loading_frames import LoadKeyFrames  # noqa: F401
 from .alignment import AlignCropFace, DetectFaceLandmarks  # noqa: F401
 from .motion import OpticalStrain, ResizeMotion, StackMotion, TVL1Flow  # noqa: F401
 from .regions import AHMSARegions, FacialRegionTiles  # noqa: F401
+from .htnet_points import HTNetOfficialPoints  # noqa: F401
 from .flow_image import LoadApexFace, LoadFlowImage  # noqa: F401
 from .shufflenet_preprocessing import (ExpansionFlip, FlowToImage,  # noqa: F401
                                        GrayToThreeChannels, MaskRegions)

@@ -17,6 +17,58 @@ from mmmer.utils.face import (centered_mean_shape, detect_face_and_landmarks,
                               eye_centers)
 from .loading_frames import sample_name
 
+__all__ = ['AlignCropFace', 'DetectFaceLandmarks', 'KEY_FRAME_NAMES', 'resolve_frame_index']
+
+
+KEY_FRAME_NAMES = ('onset', 'apex', 'offset')
+
+
+def resolve_frame_index(results: dict, frame, owner: str) -> int:
+    """Index into ``results['frames']`` of ``frame``.
+
+    Args:
+        frame: an int index into the loaded frames, or the name of a key frame
+            (``'onset'``, ``'apex'``, ``'offset'``). A name is looked up in
+            ``frame_keys`` when the loader records them (``LoadApexFace``),
+            else by frame number: the frame whose ``frame_ids`` entry equals
+            ``results[frame]`` (``LoadKeyFrames`` loads ``keys=('onset',
+            'apex')`` -> the apex is index 1). Two loaded frames with the same
+            number are the same image, so the first match is used.
+        owner: transform name for error messages.
+    """
+    name = sample_name(results)
+    frames = results.get('frames')
+    if not frames:
+        raise KeyError(
+            f'{owner}: sample {name} has no frames; put LoadKeyFrames (or '
+            'LoadApexFace) before it in the pipeline.')
+    if isinstance(frame, str):
+        if frame not in KEY_FRAME_NAMES:
+            raise ValueError(f'{owner}: frame {frame!r} is not one of {KEY_FRAME_NAMES} or an int')
+        keys = results.get('frame_keys')
+        if keys is not None:
+            keys = list(keys)
+            if frame in keys:
+                return keys.index(frame)
+            raise KeyError(f'{owner}: sample {name} loaded the frames {keys}, not the '
+                           f'{frame}; load it (LoadKeyFrames keys=...).')
+        ids, number = results.get('frame_ids'), results.get(frame)
+        if ids is None or number is None:
+            raise KeyError(
+                f'{owner}: cannot tell which loaded frame of sample {name} is the '
+                f'{frame} (needs frame_ids and {frame!r}); pass an int frame_index.')
+        for i, n in enumerate(ids):
+            if int(n) == int(number):
+                return i
+        raise KeyError(
+            f'{owner}: the {frame} frame {number} of sample {name} is not among the '
+            f'loaded frames {list(ids)}; add {frame!r} to LoadKeyFrames keys.')
+    index = int(frame)
+    if not -len(frames) <= index < len(frames):
+        raise IndexError(
+            f'{owner}: frame_index {index} but sample {name} has {len(frames)} frames.')
+    return index
+
 
 def _frame_file(results: dict, index: int) -> str:
     files = results.get('frame_files')
@@ -32,12 +84,16 @@ def _frame_file(results: dict, index: int) -> str:
 class DetectFaceLandmarks(BaseTransform):
     """68 dlib landmarks of one key frame (by default the first loaded).
 
+    HTNet and AHMSA-Net place their facial regions on the apex frame: use
+    ``frame_index='apex'`` there (see :func:`resolve_frame_index`).
+
     Required keys: ``frames``. Added keys: ``landmarks`` ((68, 2) float32,
     (x, y) pixels), ``landmarks_shape`` ((H, W) of the frame they refer to),
     ``face_box`` (float32 (x0, y0, x1, y1)) and ``face_fallback`` (bool).
 
     Args:
-        frame_index: index into ``frames`` of the frame to detect on.
+        frame_index: index into ``frames`` of the frame to detect on, or a
+            key-frame name (``'apex'``, ``'onset'``, ``'offset'``).
         upsample: dlib upsampling steps (1 finds faces of about 40 px).
         on_failure: what to do when dlib finds no face. ``'error'`` raises a
             RuntimeError naming the sample and frame file. ``'center_fallback'``
@@ -60,27 +116,22 @@ class DetectFaceLandmarks(BaseTransform):
                 f"'center_fallback', got {on_failure!r}")
         if not 0 < fallback_box_fraction <= 1:
             raise ValueError('fallback_box_fraction must be in (0, 1]')
-        self.frame_index = int(frame_index)
+        if isinstance(frame_index, str) and frame_index not in KEY_FRAME_NAMES:
+            raise ValueError(f'DetectFaceLandmarks: frame_index must be an int or one of '
+                             f'{KEY_FRAME_NAMES}, got {frame_index!r}')
+        self.frame_index = frame_index if isinstance(frame_index, str) else int(frame_index)
         self.upsample = int(upsample)
         self.on_failure = on_failure
         self.fallback_box_fraction = float(fallback_box_fraction)
 
     def transform(self, results: dict) -> dict:
         name = sample_name(results)
-        frames = results.get('frames')
-        if not frames:
-            raise KeyError(
-                f'DetectFaceLandmarks: sample {name} has no frames; put '
-                'LoadKeyFrames before it in the pipeline.')
-        if not -len(frames) <= self.frame_index < len(frames):
-            raise IndexError(
-                f'DetectFaceLandmarks: frame_index {self.frame_index} but sample '
-                f'{name} has {len(frames)} frames.')
-        image = frames[self.frame_index]
+        index = resolve_frame_index(results, self.frame_index, type(self).__name__)
+        image = results['frames'][index]
         found = detect_face_and_landmarks(image, self.upsample)
         fallback = found is None
         if fallback:
-            where = _frame_file(results, self.frame_index)
+            where = _frame_file(results, index)
             if self.on_failure == 'error':
                 raise RuntimeError(
                     f'DetectFaceLandmarks: dlib found no face in {where} of '

@@ -8,7 +8,8 @@ os). mmmer's motion inputs are ordered (u, v, strain) (ARCHITECTURE.md,
 "Contracts"), so :class:`LoadFlowImage` reorders the planes on load. The
 apex face next to it (``combined_datasets_whole/<imagename>``, 224x224) is
 where the facial-region crops are placed (:class:`LoadApexFace` ->
-``DetectFaceLandmarks`` -> ``FacialRegionTiles``).
+``HTNetOfficialPoints`` (MTCNN, as the official code) or
+``DetectFaceLandmarks`` (dlib) -> ``FacialRegionTiles``).
 """
 import os.path as osp
 
@@ -19,6 +20,8 @@ from mmcv.transforms import BaseTransform
 from mmmer.registry import TRANSFORMS
 
 from .loading_frames import sample_name
+
+__all__ = ['LoadApexFace', 'LoadFlowImage', 'read_image_bgr']
 
 
 def read_image_bgr(path: str, owner: str, name: str, flags=cv2.IMREAD_COLOR) -> np.ndarray:
@@ -76,7 +79,8 @@ class LoadApexFace(BaseTransform):
 
     Required keys: ``apex_face_path``.
     Added keys: ``frames`` (``[HxWx3 uint8 RGB]``), ``frame_files``
-    (``[path]``), ``frame_ids`` (``[apex]`` when known, else ``[-1]``).
+    (``[path]``), ``frame_ids`` (``[apex]`` when known, else ``[-1]``),
+    ``frame_keys`` (``['apex']``, so ``frame_index='apex'`` finds it).
     ``img``/``img_shape`` are left alone: ``DetectFaceLandmarks`` records the
     face's own shape in ``landmarks_shape`` and ``FacialRegionTiles`` rescales
     the points to ``img``.
@@ -98,6 +102,7 @@ class LoadApexFace(BaseTransform):
         results['frames'] = [cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)]
         results['frame_files'] = [path]
         results['frame_ids'] = [int(results.get('apex', -1))]
+        results['frame_keys'] = ['apex']
         return results
 
     def __repr__(self):

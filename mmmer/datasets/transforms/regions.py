@@ -9,6 +9,12 @@ Two recombinations are provided:
   paper leaves the recombination unspecified, so the layout is a documented
   proposal (see the class docstring).
 
+Where the points come from. The official HTNet code detects them with MTCNN
+on the apex face shrunk to 28x28 (:class:`~.htnet_points.HTNetOfficialPoints`
+reproduces it and stores them as ``five_points``); mmmer can also take them
+from dlib's 68 landmarks (``DetectFaceLandmarks``). ``five_points`` win when
+both are present.
+
 Five-point convention. HTNet's points come from MTCNN in the order
 (left eye, right eye, nose, mouth left, mouth right), where "left" means
 *image*-left (smaller x, the subject's right side): the official fallback
@@ -33,11 +39,14 @@ from mmengine.logging import print_log
 from mmmer.registry import TRANSFORMS
 from .loading_frames import sample_name
 
+__all__ = ['AHMSARegions', 'FacialRegionTiles', 'HTNET_FALLBACK_POINTS', 'HTNET_MAP_SIZE',
+           'crop_resize', 'five_points_from_dlib', 'rescale_points']
+
 #: HTNet's constant points (x, y) on a 28x28 map, used by the official code
-#: when MTCNN finds no face (spec flow_models.md sec. 1.1).
+#: (main_HTNet.py) when MTCNN finds no face.
 HTNET_FALLBACK_POINTS = np.array(
-    [[9.53, 11.06], [21.40, 10.92], [15.38, 17.38], [10.26, 22.12],
-     [20.58, 22.26]], dtype=np.float64)
+    [[9.528073, 11.062551], [21.396168, 10.919773], [15.380184, 17.380562],
+     [10.255435, 22.121233], [20.583706, 22.25584]], dtype=np.float64)
 HTNET_MAP_SIZE = 28
 
 
@@ -58,12 +67,30 @@ def rescale_points(points: np.ndarray, src_shape, dst_shape) -> np.ndarray:
     """
     src_h, src_w = src_shape[:2]
     dst_h, dst_w = dst_shape[:2]
+    if (src_h, src_w) == (dst_h, dst_w):
+        return np.array(points, dtype=np.float64)
     scale = np.array([dst_w / src_w, dst_h / src_h], dtype=np.float64)
     return (np.asarray(points, dtype=np.float64) + 0.5) * scale - 0.5
 
 
 def _points_in_img(results: dict, img_shape, owner: str):
-    """Five points in ``img`` coordinates, or ``None`` without landmarks."""
+    """Five points in ``img`` coordinates, or ``None`` without landmarks.
+
+    ``five_points`` ((5, 2) in MTCNN order, with ``five_points_shape``) take
+    precedence over dlib's 68 ``landmarks`` (with ``landmarks_shape``).
+    """
+    if results.get('five_points') is not None:
+        src_shape = results.get('five_points_shape')
+        if src_shape is None:
+            raise KeyError(
+                f'{owner}: sample {sample_name(results)} has five_points but no '
+                'five_points_shape (the (H, W) they refer to); HTNetOfficialPoints '
+                'sets both.')
+        points = np.asarray(results['five_points'], dtype=np.float64)
+        if points.shape != (5, 2):
+            raise ValueError(f'{owner}: sample {sample_name(results)}: five_points '
+                             f'must be (5, 2), got {points.shape}')
+        return rescale_points(points, src_shape, img_shape)
     if results.get('landmarks') is None:
         return None
     src_shape = results.get('landmarks_shape')
@@ -82,10 +109,12 @@ class FacialRegionTiles(BaseTransform):
 
     Steps (spec flow_models.md sec. 1.1):
 
-    1. Five points (see the module docstring for the dlib -> MTCNN mapping),
-       rescaled from ``landmarks_shape`` to the shape of ``img``. Without
-       ``landmarks`` the official constant points are used (scaled from 28x28
-       if ``img`` is another size) and a warning names the sample.
+    1. Five points: ``five_points`` (from ``HTNetOfficialPoints``, the
+       official MTCNN rule) or else dlib ``landmarks`` (see the module
+       docstring for the dlib -> MTCNN mapping), rescaled from their image
+       shape to the shape of ``img``. Without either, the official constant
+       points are used (scaled from 28x28 if ``img`` is another size) and a
+       warning names the sample.
     2. Each coordinate is clamped to ``clamp`` and truncated to int.
     3. Crop k is ``img[a-7:a+7, b-7:b+7]`` (for ``patch=14``). **The official
        code indexes rows with x**: with ``transpose_xy=True`` (default,
@@ -98,10 +127,12 @@ class FacialRegionTiles(BaseTransform):
        BR = right-mouth area (with the fallback points: rows 2:16/cols 4:18,
        rows 14:28/cols 3:17, rows 3:17/cols 14:28, rows 13:27/cols 14:28).
 
-    Required keys: ``img`` (HxWxC), optional ``landmarks`` +
+    Required keys: ``img`` (HxWxC), optional ``five_points`` +
+    ``five_points_shape`` (+ ``landmark_fallback``) or ``landmarks`` +
     ``landmarks_shape``. Modified keys: ``img`` (2*patch x 2*patch x C),
     ``img_shape``. Added keys: ``region_points`` ((5, 2) int, (x, y) after
-    clamping), ``region_fallback`` (True when the constant points were used).
+    clamping), ``region_fallback`` (True when the constant points were used,
+    here or by ``HTNetOfficialPoints``).
 
     Args:
         patch: crop side (HTNet: 14).
@@ -123,7 +154,8 @@ class FacialRegionTiles(BaseTransform):
 
     def points(self, results: dict, img_shape) -> np.ndarray:
         points = _points_in_img(results, img_shape, type(self).__name__)
-        results['region_fallback'] = points is None
+        results['region_fallback'] = points is None or (
+            results.get('five_points') is not None and bool(results.get('landmark_fallback')))
         if points is None:
             print_log(
                 f'FacialRegionTiles: sample {sample_name(results)} has no '

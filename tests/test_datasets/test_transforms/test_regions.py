@@ -107,3 +107,28 @@ def test_ahmsa_regions_replicate_border_and_need_landmarks():
     assert left_eye.min() == 0.0 and (left_eye[:, :3] == 0).all()
     with pytest.raises(KeyError, match='DetectFaceLandmarks'):
         AHMSARegions()(dict(img=ramp, subject='a', clip='b'))
+
+
+def test_five_points_win_over_dlib_and_carry_the_fallback(img28):
+    """HTNetOfficialPoints' five_points (MTCNN order) are used as given; dlib
+    landmarks of the same sample are ignored; its fallback flag is reported."""
+    points = np.array([[10.9, 6.2], [23.5, 12.0], [14.0, 17.0], [8.99, 20.0], [18.0, 21.7]])
+    lm = _landmarks_with_points([(20, 20)] * 5)
+    out = FacialRegionTiles()(dict(img=img28.copy(), five_points=points,
+                                   five_points_shape=(28, 28), landmark_fallback=False,
+                                   landmarks=lm, landmarks_shape=(224, 224)))
+    # clamp [7, 21] then truncate: (10, 7) (21, 12) (14, 17) (8, 20) (18, 21)
+    np.testing.assert_array_equal(out['region_points'],
+                                  [[10, 7], [21, 12], [14, 17], [8, 20], [18, 21]])
+    crops = [img28[3:17, 0:14], img28[14:28, 5:19], img28[1:15, 13:27], img28[11:25, 14:28]]
+    expected = np.concatenate([np.concatenate(crops[:2], 1), np.concatenate(crops[2:], 1)], 0)
+    np.testing.assert_array_equal(out['img'], expected)
+    assert out['region_fallback'] is False
+    # points of a 56x56 detection image are rescaled to the 28x28 map
+    out = FacialRegionTiles()(dict(img=img28.copy(), five_points=(points + 0.5) * 2 - 0.5,
+                                   five_points_shape=(56, 56), landmark_fallback=True))
+    np.testing.assert_array_equal(out['region_points'],
+                                  [[10, 7], [21, 12], [14, 17], [8, 20], [18, 21]])
+    assert out['region_fallback'] is True
+    with pytest.raises(KeyError, match='five_points_shape'):
+        FacialRegionTiles()(dict(img=img28, five_points=points))
