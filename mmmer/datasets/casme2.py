@@ -1,6 +1,6 @@
 """CASME II: the annotation sheet and the frame folders -> sample dicts.
 
-Facts used here are those of ``specs/datasets.md`` sections 0, 1, 7 and 8:
+Facts used here:
 
 - Layout: ``<data_root>/Cropped/subXX/<Filename>/reg_img<N>.jpg`` (or
   ``CASME2_RAW_selected/subXX/<Filename>/img<N>.jpg``). A clip folder holds
@@ -20,18 +20,23 @@ Facts used here are those of ``specs/datasets.md`` sections 0, 1, 7 and 8:
   default ``bad_apex='drop'``) and ``sub24/EP02_07`` (pass it in
   ``exclude_clips``, see :data:`MEGC2019_EXCLUDED_CLIPS`).
 """
-import os
 import os.path as osp
 import re
 from collections import Counter
-from numbers import Integral, Real
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.logging import MMLogger
 
 from mmmer.registry import DATASETS
 
-from .base import DatasetLayoutError, MEDataset
+from .annotation import (KeyFrameRepairer, cell_text, check_emotion, is_blank, list_frames,
+                         normalize_subject, parse_exclude_clips, parse_frame_value,
+                         raise_or_log_missing, read_annotation_table)
+from .base import DatasetLayoutError
+from .sheet_dataset import ClipFolderDataset
+
+__all__ = ['CASME2Dataset', 'CASME2_EMOTIONS', 'CASME2_ANNOTATION_NAMES',
+           'MEGC2019_EXCLUDED_CLIPS', 'CASME2_LAYOUT']
 
 #: Every emotion string that occurs in any CASME II sheet version (lowercase).
 CASME2_EMOTIONS = ('happiness', 'surprise', 'disgust', 'repression', 'others',
@@ -48,22 +53,17 @@ CASME2_ANNOTATION_NAMES = (
     'CASME2-coding-20190701.csv', 'CASME2-coding-updated.csv',
     'annotation.xlsx', 'annotation.csv')
 
-_IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
-
-# Normalised header (lowercase, alphanumerics only) -> field.
+# Field -> header aliases (matched ignoring case, spaces and underscores).
 _COLUMN_ALIASES = {
-    'subject': ('subject', 'sub'),
-    'filename': ('filename', 'clip', 'video'),
-    'onset': ('onsetframe', 'onset'),
-    'apex': ('apexframe', 'apex'),
-    'offset': ('offsetframe', 'offset'),
-    'action_units': ('actionunits', 'actionunit', 'aus', 'au'),
-    'emotion': ('estimatedemotion', 'emotion'),
+    'subject': ('Subject', 'Sub'),
+    'filename': ('Filename', 'Clip', 'Video'),
+    'onset': ('OnsetFrame', 'Onset'),
+    'apex': ('ApexFrame', 'Apex'),
+    'offset': ('OffsetFrame', 'Offset'),
+    'action_units': ('Action Units', 'Action Unit', 'AUs', 'AU'),
+    'emotion': ('Estimated Emotion', 'Emotion'),
 }
-_REQUIRED_COLUMNS = ('subject', 'filename', 'onset', 'apex', 'offset',
-                     'emotion')
-# Cell values that mean "no apex annotated" (the sub04/EP12_01f row holds "/").
-_MISSING_MARKERS = ('', '/', '-', 'nan', 'none', 'n/a', 'na')
+_REQUIRED_COLUMNS = ('subject', 'filename', 'onset', 'apex', 'offset', 'emotion')
 
 CASME2_LAYOUT = """\
 <data_root>/
@@ -81,66 +81,9 @@ The sheet columns are: Subject | Filename | <blank> | OnsetFrame | ApexFrame |
 OffsetFrame | <blank> | Action Units | Estimated Emotion."""
 
 
-def _norm_header(name) -> str:
-    return re.sub(r'[^0-9a-z]', '', str(name).lower())
-
-
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:  # NaN from pandas
-        return True
-    return str(value).strip().lower() in _MISSING_MARKERS
-
-
-def parse_frame_number(value) -> Optional[int]:
-    """An integer frame number from a sheet cell, or None if it is not one.
-
-    pandas returns ints, floats (``46.0`` when the column holds a NaN) or
-    strings (``"46"``, from text cells or a CSV).
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Integral):
-        return int(value)
-    if isinstance(value, Real):
-        if value != value or float(value) != int(value):
-            return None
-        return int(value)
-    text = str(value).strip()
-    if re.fullmatch(r'\d+', text):
-        return int(text)
-    if re.fullmatch(r'\d+\.0*', text):
-        return int(float(text))
-    return None
-
-
-def normalize_subject(value) -> Optional[str]:
-    """``1``, ``1.0``, ``'01'``, ``'sub01'`` or ``'casme2_sub01'`` -> ``'sub01'``."""
-    if _is_missing(value):
-        return None
-    number = parse_frame_number(value)  # 1, 1.0, '01', '1.0'
-    if number is not None:
-        return f'sub{number:02d}'
-    if isinstance(value, Real):
-        return None
-    text = str(value).strip()
-    match = re.fullmatch(r'(?:[a-z0-9]+_)?(?:sub)?0*(\d+)', text.lower())
-    if match is None:
-        return None
-    return f'sub{int(match.group(1)):02d}'
-
-
-def last_digit_run(stem: str) -> Optional[re.Match]:
-    """The last run of digits in a file stem (``reg_img46`` -> ``46``)."""
-    match = None
-    for match in re.finditer(r'\d+', stem):
-        pass
-    return match
-
 
 @DATASETS.register_module()
-class CASME2Dataset(MEDataset):
+class CASME2Dataset(ClipFolderDataset):
     """CASME II (Yan et al., PLoS ONE 2014) micro-expression clips.
 
     Args:
@@ -148,6 +91,7 @@ class CASME2Dataset(MEDataset):
         ann_file (str): the coding sheet (.xlsx or .csv), relative to
             ``data_root``. Empty: the first of
             :data:`CASME2_ANNOTATION_NAMES` that exists.
+        sheet_name (int | str): sheet of the workbook (the first by default).
         frames_dir (str): folder holding ``subXX/<Filename>/`` clip folders:
             ``'Cropped'`` (default) or ``'CASME2_RAW_selected'``.
         frame_prefix (str, optional): frame file name before the number
@@ -155,7 +99,7 @@ class CASME2Dataset(MEDataset):
             detected per clip folder (an error if a folder mixes prefixes).
         bad_apex (str): what to do with a row whose ApexFrame is not a number
             (``"/"`` for sub04/EP12_01f): ``'drop'`` (default; MEGC2019
-            leaves this row out of the 145-sample 3-class set, section 8),
+            leaves this row out of the 145-sample 3-class set),
             ``'midpoint'`` (``(onset + offset) // 2``, as some loaders do) or
             ``'error'``. Every fix is logged with the row.
         apex_out_of_range (str): a numeric apex outside [onset, offset]:
@@ -170,21 +114,28 @@ class CASME2Dataset(MEDataset):
         exclude_clips (Sequence[tuple]): ``(subject, filename)`` pairs to
             leave out, e.g. :data:`MEGC2019_EXCLUDED_CLIPS`. Subjects may be
             ``4``, ``'04'``, ``'sub04'`` or ``'casme2_sub04'``.
+        missing_clips (str): a row whose clip folder does not exist:
+            ``'error'`` (default) | ``'skip'`` | ``'keep'`` (kept with empty
+            ``frame_paths``; used by ``tools/analysis/check_dataset.py``).
         **kwargs: see :class:`MEDataset` (label_set, subjects, pipeline, ...).
 
-    Each sample dict has the keys listed in :mod:`mmmer.datasets.base`, with
+    The sheet is read, its subjects normalised and its key frames checked
+    with :mod:`mmmer.datasets.annotation` like every other parser. Each
+    sample dict has the keys listed in :mod:`mmmer.datasets.base`, with
     ``emotion`` stripped and lowercased, plus ``action_units`` (str),
-    ``ann_row`` (1-based sheet row, header = row 1) and ``clip_dir``.
-    ``quirk_counts`` (Counter) records every fix applied while parsing.
+    ``annotation_row`` (``'<sheet> row <n>'``, header = row 1) and
+    ``clip_dir``. ``quirk_counts`` (Counter) records every fix applied
+    while parsing.
     """
     DATASET_NAME = 'casme2'
+    DISPLAY_NAME = 'CASME II'
+    #: subject form of the sheet (see :func:`~mmmer.datasets.annotation.normalize_subject`)
+    SUBJECT_FORM = 'casme2'
     KNOWN_EMOTIONS = CASME2_EMOTIONS
     ANNOTATION_NAMES = CASME2_ANNOTATION_NAMES
     LAYOUT = CASME2_LAYOUT
 
-    _POLICIES = dict(bad_apex=('drop', 'midpoint', 'error'),
-                     apex_out_of_range=('error', 'midpoint', 'drop'),
-                     short_clip=('truncate', 'error'))
+    _POLICIES = dict(short_clip=('truncate', 'error'))
 
     def __init__(self,
                  data_root: str = '',
@@ -195,36 +146,36 @@ class CASME2Dataset(MEDataset):
                  apex_out_of_range: str = 'error',
                  short_clip: str = 'truncate',
                  exclude_clips: Optional[Sequence[Tuple]] = None,
+                 sheet_name=0,
                  **kwargs):
-        for name, value in (('bad_apex', bad_apex),
-                            ('apex_out_of_range', apex_out_of_range),
-                            ('short_clip', short_clip)):
-            if value not in self._POLICIES[name]:
-                raise ValueError(f'{type(self).__name__}: {name} must be one of '
-                                 f'{self._POLICIES[name]}, got {value!r}')
-        self.frames_dir = frames_dir
+        if short_clip not in self._POLICIES['short_clip']:
+            raise ValueError(f'{type(self).__name__}: short_clip must be one of '
+                             f"{self._POLICIES['short_clip']}, got {short_clip!r}")
+        try:
+            self.repairer = KeyFrameRepairer(bad_apex=bad_apex,
+                                             apex_out_of_range=apex_out_of_range,
+                                             bad_bounds='error')
+        except ValueError as e:
+            raise ValueError(f'{type(self).__name__}: {e}') from None
         self.frame_prefix = frame_prefix
         self.bad_apex = bad_apex
         self.apex_out_of_range = apex_out_of_range
         self.short_clip = short_clip
-        self.exclude_clips = self._normalize_exclusions(exclude_clips or ())
+        self.sheet_name = sheet_name
         self.quirk_counts: Counter = Counter()
-        super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
+        super().__init__(data_root=data_root, ann_file=ann_file, frames_dir=frames_dir,
+                         exclude_clips=exclude_clips, **kwargs)
+        # fail early on a malformed entry (parsing may be lazy)
+        self.excluded_table()
 
     # ------------------------------------------------------------ helpers
-    def _normalize_exclusions(self, pairs) -> Dict[Tuple[str, str], tuple]:
-        out = {}
-        for pair in pairs:
+    def excluded_table(self) -> Dict[Tuple[str, str], bool]:
+        for pair in self.exclude_clips:
             if isinstance(pair, str) or len(pair) != 2:
                 raise ValueError(
                     f'{type(self).__name__}: exclude_clips entries must be '
                     f'(subject, filename) pairs, got {pair!r}')
-            subject = normalize_subject(pair[0])
-            if subject is None:
-                raise ValueError(f'{type(self).__name__}: cannot read the subject '
-                                 f'of exclude_clips entry {pair!r}')
-            out[(subject, str(pair[1]).strip())] = tuple(pair)
-        return out
+        return parse_exclude_clips(self.SUBJECT_FORM, self.exclude_clips)
 
     def _layout_error(self, problem: str) -> DatasetLayoutError:
         return DatasetLayoutError(
@@ -249,182 +200,100 @@ class CASME2Dataset(MEDataset):
             f'{list(self.ANNOTATION_NAMES)}; pass ann_file=.')
 
     def _read_sheet(self, path: str):
-        import pandas as pd
-        ext = osp.splitext(path)[1].lower()
         try:
-            if ext in ('.xlsx', '.xlsm', '.xls'):
-                # dtype=object keeps "/" and "01" as written; numbers stay numbers.
-                table = pd.read_excel(path, sheet_name=0, dtype=object)
-            elif ext == '.csv':
-                table = pd.read_csv(path, dtype=str, keep_default_na=False)
-            else:
-                raise self._layout_error(
-                    f'annotation file {path!r} must be .xlsx or .csv.')
-        except DatasetLayoutError:
-            raise
-        except Exception as e:  # pandas/openpyxl raise many types on bad files
-            raise self._layout_error(
-                f'cannot read annotation file {path!r}: '
-                f'{type(e).__name__}: {e}') from e
-        columns = {}
-        for column in table.columns:
-            key = _norm_header(column)
-            for field, aliases in _COLUMN_ALIASES.items():
-                if key in aliases and field not in columns:
-                    columns[field] = column
-        missing = [f for f in _REQUIRED_COLUMNS if f not in columns]
-        if missing:
-            raise self._layout_error(
-                f'annotation file {path!r} lacks the column(s) {missing}; its '
-                f'header is {[str(c) for c in table.columns]}.')
+            table = read_annotation_table(path, header_cell=_COLUMN_ALIASES['subject'],
+                                          sheet_name=self.sheet_name)
+            columns = table.find_columns(_COLUMN_ALIASES, _REQUIRED_COLUMNS)
+        except DatasetLayoutError as e:
+            raise self._layout_error(str(e)) from e
         return table, columns
 
-    def _policy_apex(self, policy: str, what: str, where: str, onset: int,
-                     offset: int, logger) -> Optional[int]:
-        if policy == 'error':
-            raise ValueError(f'{where}: {what}. Fix the sheet, or set '
-                             "bad_apex/apex_out_of_range='midpoint' or 'drop'.")
-        if policy == 'drop':
-            self.quirk_counts['apex_dropped'] += 1
-            logger.warning(f'{type(self).__name__}: {where}: {what}; row dropped.')
-            return None
-        apex = (onset + offset) // 2
-        self.quirk_counts['apex_midpoint'] += 1
-        logger.warning(f'{type(self).__name__}: {where}: {what}; apex set to '
-                       f'(onset + offset) // 2 = {apex}.')
-        return apex
-
     def list_clip_frames(self, clip_dir: str, where: str) -> Dict[int, str]:
-        """Frame number -> path for the frames of one clip folder.
-
-        The number is the last digit run of the file name; ``os.listdir`` order
-        is arbitrary, so callers sort by number (specs/datasets.md section 0).
-        """
-        if not osp.isdir(clip_dir):
-            raise self._layout_error(
-                f'{where}: clip folder {clip_dir!r} does not exist.')
-        groups: Dict[tuple, Dict[int, str]] = {}
-        for name in os.listdir(clip_dir):
-            stem, ext = osp.splitext(name)
-            if ext.lower() not in _IMAGE_EXTS:
-                continue
-            match = last_digit_run(stem)
-            if match is None:
-                continue
-            prefix = stem[:match.start()]
-            if self.frame_prefix is not None and prefix != self.frame_prefix:
-                continue
-            key = (prefix, stem[match.end():], ext.lower())
-            number = int(match.group())
-            frames = groups.setdefault(key, {})
-            if number in frames:
-                raise self._layout_error(
-                    f'{where}: frames {frames[number]!r} and {name!r} in '
-                    f'{clip_dir!r} both have frame number {number}.')
-            frames[number] = osp.join(clip_dir, name)
-        if not groups:
+        """Frame number -> path for the frames of one clip folder (numbers
+        from the last digit run of the file names, one name pattern)."""
+        try:
+            frames = list_frames(clip_dir, prefix=self.frame_prefix, one_pattern=True)
+        except DatasetLayoutError as e:
+            raise self._layout_error(f'{where}: {e}') from e
+        if not frames:
             wanted = (f'named {self.frame_prefix}<N>'
                       if self.frame_prefix is not None else 'with a frame number')
             raise self._layout_error(
                 f'{where}: clip folder {clip_dir!r} has no image files {wanted}.')
-        if len(groups) > 1:
-            names = sorted(f'{p}<N>{s}{e}' for p, s, e in groups)
-            raise self._layout_error(
-                f'{where}: clip folder {clip_dir!r} mixes frame name patterns '
-                f'{names}; pass frame_prefix= to choose one.')
-        return next(iter(groups.values()))
+        return dict(frames)
 
     # ------------------------------------------------------------ parsing
     def parse_annotations(self) -> List[dict]:
         logger = MMLogger.get_current_instance()
         ann_path = self._resolve_ann_file()
-        table, columns = self._read_sheet(ann_path)
+        table, col = self._read_sheet(ann_path)
         frames_root = osp.join(self.data_root, self.frames_dir)
         if not osp.isdir(frames_root):
             raise self._layout_error(
                 f'frame folder {frames_root!r} does not exist (frames_dir='
                 f'{self.frames_dir!r}).')
         name = type(self).__name__
-        data_list = []
-        seen = {}
-        excluded_found = set()
-        for idx, row in enumerate(table.itertuples(index=False)):
-            row = dict(zip(table.columns, row))
-            if all(_is_missing(v) for v in row.values()):
-                continue  # trailing empty rows of a spreadsheet
-            sheet_row = idx + 2  # 1-based, the header is row 1
-            raw_subject = row[columns['subject']]
-            clip = '' if _is_missing(row[columns['filename']]) else \
-                str(row[columns['filename']]).strip()
-            where = (f'{ann_path} row {sheet_row} (Subject={raw_subject!r}, '
+        names = table.columns
+        exclude = self.excluded_table()
+        data_list, missing, seen = [], [], {}
+        for i, cells in enumerate(table.rows):
+            raw_subject, clip = cells[col['subject']], cell_text(cells[col['filename']])
+            where = (f'{ann_path} row {table.excel_rows[i]} (Subject={raw_subject!r}, '
                      f'Filename={clip!r})')
-            subject = normalize_subject(raw_subject)
-            if subject is None or not clip:
+            subject = normalize_subject(self.SUBJECT_FORM, raw_subject)
+            if is_blank(raw_subject) or not clip or not re.fullmatch(r'sub\d{2,}', subject):
                 raise ValueError(f'{where}: Subject and Filename must be given '
                                  '(Subject like 1, "01" or "sub01").')
-            emotion = '' if _is_missing(row[columns['emotion']]) else \
-                str(row[columns['emotion']]).strip().lower()
-            if emotion not in self.KNOWN_EMOTIONS:
-                raise ValueError(
-                    f'{where}: unknown emotion {row[columns["emotion"]]!r}; '
-                    f'CASME II emotions are {list(self.KNOWN_EMOTIONS)}.')
-            numbers = {}
-            for field in ('onset', 'offset'):
-                numbers[field] = parse_frame_number(row[columns[field]])
-                if numbers[field] is None:
-                    raise ValueError(
-                        f'{where}: {columns[field]} {row[columns[field]]!r} is '
-                        'not a frame number.')
-            onset, offset = numbers['onset'], numbers['offset']
-            if onset > offset:
-                raise ValueError(f'{where}: onset {onset} is after offset {offset}.')
-            if (subject, clip) in self.exclude_clips:
-                excluded_found.add((subject, clip))
+            emotion = check_emotion(cells[col['emotion']], self.KNOWN_EMOTIONS, where,
+                                    names[col['emotion']]).lower()
+            onset, offset = (parse_frame_value(cells[col[f]], where, names[col[f]])
+                             for f in ('onset', 'offset'))
+            if (subject, clip) in exclude:
+                exclude[(subject, clip)] = True
                 self.quirk_counts['excluded_clips'] += 1
                 logger.info(f'{name}: {where} excluded by exclude_clips.')
                 continue
             label = self.label_of(emotion)
             if label is None:
                 continue  # outside the label set; counted by label_of
-            raw_apex = row[columns['apex']]
-            apex = parse_frame_number(raw_apex)
-            if apex is None:
-                if not _is_missing(raw_apex):
-                    raise ValueError(f'{where}: {columns["apex"]} {raw_apex!r} is '
-                                     'not a frame number.')
-                apex = self._policy_apex(self.bad_apex,
-                                         f'no apex frame ({raw_apex!r})', where,
-                                         onset, offset, logger)
-            elif not onset <= apex <= offset:
-                apex = self._policy_apex(
-                    self.apex_out_of_range,
-                    f'apex {apex} outside [onset {onset}, offset {offset}]',
-                    where, onset, offset, logger)
+            apex = parse_frame_value(cells[col['apex']], where, names[col['apex']],
+                                     allow_missing=True)
+            onset, apex, offset, notes = self.repairer.repair(onset, apex, offset, where)
+            for note in notes:
+                logger.warning(f'{name}: {note}')
             if apex is None:
                 continue
-            sample = self._collect_frames(subject, clip, onset, apex, offset,
-                                          frames_root, where, logger)
-            key = (subject, clip)
-            if key in seen:
+            clip_dir = osp.join(frames_root, subject, clip)
+            if osp.isdir(clip_dir):
+                sample = self._collect_frames(clip_dir, onset, apex, offset, where, logger)
+            else:
+                missing.append(f'{where}: clip folder {clip_dir!r} does not exist')
+                if self.missing_clips == 'skip':
+                    continue
+                sample = dict(clip_dir=None, frame_paths=[], frame_numbers=[],
+                              onset=onset, apex=apex, offset=offset)
+            if (subject, clip) in seen:
                 self.quirk_counts['duplicate_rows'] += 1
-                logger.warning(f'{name}: {where} repeats the clip of row '
-                               f'{seen[key]}; both rows are kept.')
-            seen.setdefault(key, sheet_row)
-            action_units = '' if 'action_units' not in columns or _is_missing(
-                row[columns['action_units']]) else str(row[columns['action_units']]).strip()
+                logger.warning(f'{name}: {where} repeats the clip of {seen[(subject, clip)]}; '
+                               'both rows are kept.')
+            seen.setdefault((subject, clip), table.where(i))
             sample.update(
                 dataset=self.DATASET_NAME,
                 subject=f'{self.DATASET_NAME}_{subject}',
                 clip=clip,
                 emotion=emotion,
                 gt_label=label,
-                action_units=action_units,
-                ann_row=sheet_row)
+                action_units=(cell_text(cells[col['action_units']])
+                              if 'action_units' in col else ''),
+                annotation_row=table.where(i))
             data_list.append(sample)
-        unused = set(self.exclude_clips) - excluded_found
+        raise_or_log_missing(name, missing, self.missing_clips, self.LAYOUT, logger)
+        self.quirk_counts.update(self.repairer.counts)
+        self.repairer.counts.clear()
+        unused = [k for k, found in exclude.items() if not found]
         if unused:
             logger.warning(f'{name}: exclude_clips entries not found in {ann_path}: '
-                           f'{sorted(self.exclude_clips[k] for k in unused)}')
+                           f'{sorted(unused)}')
         if self.quirk_counts:
             logger.info(f'{name}: annotation fixes applied: '
                         f'{dict(sorted(self.quirk_counts.items()))}')
@@ -433,9 +302,9 @@ class CASME2Dataset(MEDataset):
                            f'{self.label_set!r}.')
         return data_list
 
-    def _collect_frames(self, subject, clip, onset, apex, offset, frames_root,
-                        where, logger) -> dict:
-        clip_dir = osp.join(frames_root, subject, clip)
+    def _collect_frames(self, clip_dir, onset, apex, offset, where, logger) -> dict:
+        """The frames onset..offset of a clip folder; a folder shorter than
+        the annotation is truncated by the ``short_clip`` policy."""
         frames = self.list_clip_frames(clip_dir, where)
         first, last = min(frames), max(frames)
         used_onset, used_offset = onset, offset
@@ -456,9 +325,9 @@ class CASME2Dataset(MEDataset):
         for what, number in (('onset', used_onset), ('apex', apex),
                              ('offset', used_offset)):
             if number not in frames:
-                prefix = osp.basename(frames[first])
-                match = last_digit_run(osp.splitext(prefix)[0])
-                expected = prefix[:match.start()] + str(number) + prefix[match.end():]
+                stem, ext = osp.splitext(osp.basename(frames[first]))
+                run = list(re.finditer(r'\d+', stem))[-1]  # the frame number
+                expected = stem[:run.start()] + str(number) + stem[run.end():] + ext
                 raise self._layout_error(
                     f'{where}: the {what} frame {number} is missing: '
                     f'{osp.join(clip_dir, expected)!r} does not exist.')

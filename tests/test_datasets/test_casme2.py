@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from mmmer.datasets import CASME2Dataset, DatasetLayoutError
-from mmmer.datasets.casme2 import (MEGC2019_EXCLUDED_CLIPS, normalize_subject,
-                                   parse_frame_number)
+from mmmer.datasets.annotation import AnnotationError, normalize_subject, parse_frame_value
+from mmmer.datasets.casme2 import MEGC2019_EXCLUDED_CLIPS
 
 HEADER = ['Subject', 'Filename', None, 'OnsetFrame', 'ApexFrame', 'OffsetFrame',
           None, 'Action Units', 'Estimated Emotion']
@@ -94,7 +94,7 @@ def test_parse_default_policies(root):
     assert first['frame_paths'][0].endswith(osp.join('Cropped', 'sub01', 'EP02_01f',
                                                      'reg_img46.jpg'))
     assert first['gt_label'] == 1 and first['action_units'] == '12'
-    assert first['ann_row'] == 2
+    assert first['annotation_row'] == 'CASME2-coding-20140508.xlsx row 2'
     # "02" text subject and " Repression " are normalised.
     rep = samples['EP01_11f']
     assert rep['subject'] == 'casme2_sub02' and rep['emotion'] == 'repression'
@@ -118,12 +118,14 @@ def test_megc2019_exclusions_and_subject_forms(root):
         ds = CASME2Dataset(data_root=root, exclude_clips=[pair])
         assert 'EP02_07' not in by_clip(ds)
         assert ds.quirk_counts['excluded_clips'] == 1
-    assert normalize_subject(1) == normalize_subject('01') == \
-        normalize_subject('sub01') == normalize_subject(1.0) == \
-        normalize_subject('1.0') == 'sub01'
-    assert normalize_subject('x1y') is None
-    assert parse_frame_number('46') == parse_frame_number(46.0) == 46
-    assert parse_frame_number('/') is None and parse_frame_number(46.5) is None
+    forms = (1, '01', 'sub01', 1.0, '1.0', 'casme2_sub01', ' Sub1 ')
+    assert {normalize_subject('casme2', v) for v in forms} == {'sub01'}
+    assert normalize_subject('casme2', 'x1y') == 'x1y'  # not a CASME II id: kept as is
+    assert parse_frame_value('46', 'w', 'c') == parse_frame_value(46.0, 'w', 'c') == \
+        parse_frame_value('46.0', 'w', 'c') == 46
+    assert parse_frame_value('/', 'w', 'c', allow_missing=True) is None
+    with pytest.raises(AnnotationError, match="w: column 'c' holds 46.5"):
+        parse_frame_value(46.5, 'w', 'c')
 
 
 def test_bad_apex_policies(root):
@@ -215,7 +217,7 @@ def test_missing_root_and_annotation(tmp_path):
         CASME2Dataset(data_root=root, ann_file='mine.xlsx')
     with open(osp.join(root, 'broken.xlsx'), 'wb') as f:
         f.write(b'not a workbook')
-    with pytest.raises(DatasetLayoutError, match='cannot read annotation file'):
+    with pytest.raises(DatasetLayoutError, match=r'(?i)cannot read .*broken\.xlsx'):
         CASME2Dataset(data_root=root, ann_file='broken.xlsx')
     write_sheet(osp.join(root, 'nocol.xlsx'), ROWS, header=['Subject', 'Filename', None,
                 'OnsetFrame', 'Apex', 'OffsetFrame', None, 'AUs', 'Feeling'])
@@ -228,8 +230,8 @@ def test_missing_root_and_annotation(tmp_path):
 
 @pytest.mark.parametrize('row, pattern', [
     ((1, 'EP02_01f', 46, 50, 53, '12', 'joy'), r"row 2 .*unknown emotion 'joy'"),
-    ((1, 'EP02_01f', 'x46', 50, 53, '12', 'happiness'), r'row 2 .*OnsetFrame .*x46'),
-    ((1, 'EP02_01f', 46, '5a', 53, '12', 'happiness'), r"row 2 .*ApexFrame '5a'"),
+    ((1, 'EP02_01f', 'x46', 50, 53, '12', 'happiness'), r"row 2 .*'OnsetFrame' holds 'x46'"),
+    ((1, 'EP02_01f', 46, '5a', 53, '12', 'happiness'), r"row 2 .*'ApexFrame' holds '5a'"),
     ((1, 'EP02_01f', 53, 50, 46, '12', 'happiness'), r'row 2 .*onset 53 is after offset'),
     ((1, 'EP02_01f', 46, 60, 53, '12', 'happiness'), r'row 2 .*apex 60 outside'),
     ((None, 'EP02_01f', 46, 50, 53, '12', 'happiness'), r'row 2 .*Subject and Filename'),
@@ -327,3 +329,19 @@ def test_flip_expansion_refused_in_test_mode_and_unknown_class(root):
         CASME2Dataset(data_root=root, flip_expansion=dict(classes=('angry', )))
     with pytest.raises(ValueError, match='single key'):
         CASME2Dataset(data_root=root, flip_expansion=('positive', ))
+
+
+def test_missing_clips_policy_like_the_other_parsers(tmp_path):
+    rows = [(1, 'EP02_01f', 46, 48, 53, '12', 'happiness'),
+            (2, 'EP09f', 7, 9, 12, '1+2', 'surprise')]         # no folder for sub02
+    root = make_root(tmp_path / 'c2', rows=rows,
+                     folders={('sub01', 'EP02_01f'): range(46, 54)})
+    with pytest.raises(DatasetLayoutError, match=r"(?s)1 annotated clip.*sub02.EP09f. does not exist.*missing_clips=.skip."):
+        CASME2Dataset(data_root=root)
+    assert [d['clip'] for d in CASME2Dataset(data_root=root, missing_clips='skip').data_list] \
+        == ['EP02_01f']
+    kept = by_clip(CASME2Dataset(data_root=root, missing_clips='keep'))
+    assert kept['EP09f']['frame_paths'] == [] and kept['EP09f']['clip_dir'] is None
+    assert len(kept['EP02_01f']['frame_paths']) == 8
+    with pytest.raises(ValueError, match='missing_clips must be one of'):
+        CASME2Dataset(data_root=root, missing_clips='ignore')

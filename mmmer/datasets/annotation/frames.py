@@ -32,25 +32,46 @@ def frame_number_of(filename: str) -> Optional[int]:
 
 
 def list_frames(clip_dir: str,
-                extensions: Sequence[str] = IMAGE_EXTENSIONS) -> List[Tuple[int, str]]:
+                extensions: Sequence[str] = IMAGE_EXTENSIONS,
+                prefix: Optional[str] = None,
+                one_pattern: bool = False) -> List[Tuple[int, str]]:
     """``(frame number, path)`` of every image in ``clip_dir``, numerically sorted.
 
     Files without a digit run (``Thumbs.db``, ``.DS_Store``) and non-images are
     ignored.
 
+    Args:
+        prefix (str, optional): keep only files whose name before the number
+            is ``prefix`` (``'reg_img'`` keeps ``reg_img46.jpg``, not
+            ``img46.jpg``).
+        one_pattern (bool): all kept files must share one name pattern
+            (text before and after the number, extension); a folder holding
+            two copies of the clip (``img46.jpg`` and ``reg_img46.jpg``) is
+            then an error that asks for ``frame_prefix=``.
+
     Raises:
         DatasetLayoutError: two files carry the same frame number (e.g.
             ``009_0123.jpg`` and ``009_00123.jpg``), which makes the clip
-            ambiguous.
+            ambiguous, or (``one_pattern``) the names follow several patterns.
     """
-    frames = []
+    frames, patterns = [], set()
     with os.scandir(clip_dir) as it:
         for entry in it:
             if not entry.name.lower().endswith(tuple(extensions)):
                 continue
-            num = frame_number_of(entry.name)
-            if num is not None:
-                frames.append((num, entry.path))
+            stem, ext = osp.splitext(entry.name)
+            runs = list(_DIGIT_RUN.finditer(stem))
+            if not runs:
+                continue
+            head, tail = stem[:runs[-1].start()], stem[runs[-1].end():]
+            if prefix is not None and head != prefix:
+                continue
+            patterns.add(f'{head}<N>{tail}{ext.lower()}')
+            frames.append((int(runs[-1].group()), entry.path))
+    if one_pattern and len(patterns) > 1:
+        raise DatasetLayoutError(
+            f'{clip_dir}: the folder mixes frame name patterns {sorted(patterns)}; '
+            'pass frame_prefix= to choose one.')
     frames.sort()
     for (a, pa), (b, pb) in zip(frames, frames[1:]):
         if a == b:

@@ -1,4 +1,5 @@
 """Rule-based repair of impossible onset / apex / offset annotations."""
+from collections import Counter
 from typing import Iterable, Optional, Tuple
 
 from .errors import AnnotationError
@@ -47,19 +48,38 @@ class KeyFrameRepairer:
     typical length for that dataset.
 
     Args:
-        bad_apex (str): ``'midpoint'`` | ``'drop'`` | ``'error'``.
+        bad_apex (str): ``'midpoint'`` | ``'drop'`` | ``'error'`` for a
+            missing apex (and, unless ``apex_out_of_range`` is given, for one
+            outside ``[onset, offset]``).
+        apex_out_of_range (str, optional): the policy for a numeric apex
+            outside ``[onset, offset]``; None: ``bad_apex``.
+        bad_bounds (str): ``'repair'`` applies rules 1 and 2; ``'error'``
+            raises on an impossible onset/offset instead (CASME II, whose
+            sheet has none).
         max_duration (int, optional): longest plausible ``offset - onset`` in
             frames; None disables rule 2's length check.
+
+    ``counts`` (Counter) tallies the fixes: ``onset_repaired``,
+    ``offset_repaired``, ``apex_midpoint``, ``apex_dropped``.
     """
     APEX_POLICIES = ('midpoint', 'drop', 'error')
+    BOUNDS_POLICIES = ('repair', 'error')
 
-    def __init__(self, bad_apex: str = 'midpoint', max_duration: Optional[int] = None):
-        if bad_apex not in self.APEX_POLICIES:
-            raise ValueError(f'bad_apex must be one of {self.APEX_POLICIES}, got {bad_apex!r}')
+    def __init__(self, bad_apex: str = 'midpoint', max_duration: Optional[int] = None,
+                 apex_out_of_range: Optional[str] = None, bad_bounds: str = 'repair'):
+        for name, value, allowed in (('bad_apex', bad_apex, self.APEX_POLICIES),
+                                     ('apex_out_of_range', apex_out_of_range or bad_apex,
+                                      self.APEX_POLICIES),
+                                     ('bad_bounds', bad_bounds, self.BOUNDS_POLICIES)):
+            if value not in allowed:
+                raise ValueError(f'{name} must be one of {allowed}, got {value!r}')
         self.bad_apex = bad_apex
+        self.apex_out_of_range = apex_out_of_range or bad_apex
+        self.bad_bounds = bad_bounds
         self.max_duration = max_duration
         self.rise = 1
         self.fall = 1
+        self.counts: Counter = Counter()
 
     def fit(self, triples: Iterable[Tuple[Optional[int], Optional[int], Optional[int]]]):
         """Learn the typical rise/fall from the rows that need no repair."""
@@ -99,7 +119,13 @@ class KeyFrameRepairer:
         onset_bad = onset is None or onset <= 0
         if not onset_bad and apex_ok and onset > apex and (offset is None or onset > offset):
             onset_bad = True
+        if self.bad_bounds == 'error' and (onset_bad or offset is None or offset < onset):
+            problem = (f'onset {onset} is after offset {offset}'
+                       if None not in (onset, offset) and onset > offset
+                       else f'onset {onset} / offset {offset} impossible')
+            raise AnnotationError(f'{where}: {problem}; fix the sheet or exclude the clip.')
         if onset_bad:
+            self.counts['onset_repaired'] += 1
             if trimmed and disk_range:
                 new, why = first, 'first frame of the clip folder'
             elif apex_ok and (offset is None or apex <= offset or offset <= 0):
@@ -114,7 +140,11 @@ class KeyFrameRepairer:
         offset_bad = offset is None or offset <= 0 or offset < onset
         too_long = (not offset_bad and self.max_duration is not None
                     and offset - onset > self.max_duration)
+        if (offset_bad or too_long) and self.bad_bounds == 'error':
+            raise AnnotationError(f'{where}: offset {offset} is impossible (onset '
+                                  f'{onset}); fix the sheet or exclude the clip.')
         if offset_bad or too_long:
+            self.counts['offset_repaired'] += 1
             if trimmed and last is not None and last >= onset:
                 new, why = last, 'last frame of the clip folder'
             elif apex_ok and apex >= onset and (
@@ -129,16 +159,21 @@ class KeyFrameRepairer:
 
         # 3. apex
         if apex is None or not onset <= apex <= offset:
-            problem = ('missing' if apex is None else
-                       f'{apex} outside [onset {onset}, offset {offset}]')
-            if self.bad_apex == 'error':
+            problem = ('no apex frame' if apex is None else
+                       f'apex {apex} outside [onset {onset}, offset {offset}]')
+            policy = self.bad_apex if apex is None else self.apex_out_of_range
+            option = 'bad_apex' if apex is None else 'apex_out_of_range'
+            if policy == 'error':
                 raise AnnotationError(
-                    f'{where}: apex {problem}. Fix the sheet, exclude the clip, or '
-                    "set bad_apex='midpoint' / 'drop'.")
-            if self.bad_apex == 'drop':
-                notes.append(f'{where}: apex {problem} -> sample dropped (bad_apex=drop)')
+                    f'{where}: {problem}. Fix the sheet, exclude the clip, or '
+                    f"set {option}='midpoint' / 'drop'.")
+            if policy == 'drop':
+                self.counts['apex_dropped'] += 1
+                notes.append(f'{where}: {problem} -> sample dropped ({option}=drop)')
                 return onset, None, offset, notes
             new = midpoint_apex(onset, offset)
-            notes.append(f'{where}: apex {problem} -> {new} (midpoint, bad_apex=midpoint)')
+            self.counts['apex_midpoint'] += 1
+            notes.append(f'{where}: {problem} -> apex set to {new} (midpoint, '
+                         f'{option}=midpoint)')
             apex = new
         return onset, apex, offset, notes

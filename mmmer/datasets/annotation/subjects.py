@@ -22,8 +22,14 @@ def normalize_subject(dataset: str, raw) -> str:
     - ``casme3``: ``'spNO.<n>'`` (``'spNO.1'``, 1 -> ``'spNO.1'``);
     - ``mmew``: 2 digits (1, ``'S01'`` -> ``'01'``);
     - anything else: the stripped text.
+
+    A value already namespaced (``'samm_006'``) loses its ``'{dataset}_'``
+    prefix first; ``'1.0'`` (a float column written to CSV) reads as ``1``.
     """
     text = cell_text(raw)
+    if text.startswith(dataset + '_'):  # already namespaced: 'samm_006'
+        text = text[len(dataset) + 1:]
+    text = re.sub(r'^(\d+)\.0*$', r'\1', text)  # '1.0' of a float column in a CSV
     digits = _DIGIT_RUN.findall(text)
     number = int(digits[-1]) if digits else None
     if number is None:
@@ -60,8 +66,5 @@ def parse_exclude_clips(dataset: str,
             raise ValueError(
                 f'exclude_clips entries must be (subject, clip) pairs, got {entry!r}')
         subject, clip = entry
-        subject = cell_text(subject)
-        if subject.startswith(dataset + '_'):
-            subject = subject[len(dataset) + 1:]
         table[(normalize_subject(dataset, subject), cell_text(clip))] = False
     return table

@@ -10,7 +10,7 @@ the file, the Excel row and the column.
 import os.path as osp
 import re
 from dataclasses import dataclass
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 from .errors import AnnotationError, DatasetLayoutError
 
@@ -55,6 +55,28 @@ class AnnotationTable:
                 'Check that this is the right annotation file (see docs/datasets.md).')
         return None
 
+    def find_columns(self, aliases: Dict[str, Sequence[str]],
+                     required: Sequence[str] = ()) -> Dict[str, int]:
+        """``{field: column index}`` for the fields of ``aliases`` found
+        (aliases matched as in :meth:`column_index`).
+
+        Raises:
+            DatasetLayoutError: a ``required`` field has no column; the
+                message lists every missing field and the header.
+        """
+        found = {}
+        for field, names in aliases.items():
+            index = self.column_index(*names, required=False)
+            if index is not None:
+                found[field] = index
+        missing = [f for f in required if f not in found]
+        if missing:
+            raise DatasetLayoutError(
+                f'{self.path}: the annotation sheet lacks the column(s) {missing} '
+                f'(header row {self.header_row} is {self.columns}). Check that this '
+                'is the right annotation file (see docs/datasets.md).')
+        return found
+
     def where(self, i: int) -> str:
         """Human-readable location of data row ``i``."""
         return f'{osp.basename(self.path)} row {self.excel_rows[i]}'
@@ -74,7 +96,7 @@ def is_blank(value) -> bool:
 
 
 def read_annotation_table(path: str,
-                          header_cell: str = 'Subject',
+                          header_cell: Union[str, Sequence[str]] = 'Subject',
                           sheet_name=0,
                           layout_hint: str = '',
                           max_header_search: int = 60) -> AnnotationTable:
@@ -83,7 +105,8 @@ def read_annotation_table(path: str,
     The file is read with ``header=None`` and ``dtype=object``: pandas then
     neither drops leading note rows nor coerces text cells such as SAMM's
     ``"006"`` to int (specs/datasets.md section 0). The first row (within
-    ``max_header_search`` rows) having a cell equal to ``header_cell``
+    ``max_header_search`` rows) having a cell equal to ``header_cell`` (or
+    to one of several alternatives)
     (case- and space-insensitive) is the header. Fully blank rows below it
     are skipped.
 
@@ -118,10 +141,11 @@ def read_annotation_table(path: str,
     except Exception as e:  # corrupt zip / not a spreadsheet
         raise DatasetLayoutError(f'Cannot read annotation file {path}: {e}.{hint}') from e
 
-    target = _norm_name(header_cell)
+    targets = {_norm_name(c) for c in
+               ((header_cell, ) if isinstance(header_cell, str) else header_cell)}
     header_idx = None
     for i in range(min(len(df), max_header_search)):
-        if any(_norm_name(v) == target for v in df.iloc[i].tolist() if not is_blank(v)):
+        if any(_norm_name(v) in targets for v in df.iloc[i].tolist() if not is_blank(v)):
             header_idx = i
             break
     if header_idx is None:
@@ -155,7 +179,8 @@ def parse_frame_value(value, where: str, column: str,
                       allow_missing: bool = False) -> Optional[int]:
     """Interpret a sheet cell as a frame number.
 
-    Accepts ints, integral floats (``46.0``) and digit strings (``' 46'``).
+    Accepts ints, integral floats (``46.0``) and digit strings (``' 46'``,
+    ``'46.0'``).
     Blank cells and placeholders such as ``'/'`` or ``'-'`` return None when
     ``allow_missing`` (the caller then applies its repair rule), anything
     else raises.
@@ -164,8 +189,8 @@ def parse_frame_value(value, where: str, column: str,
         AnnotationError: naming ``where`` (file and row) and ``column``.
     """
     text = cell_text(value)
-    if re.fullmatch(r'\d+', text):
-        return int(text)
+    if re.fullmatch(r'\d+(\.0*)?', text):  # '46.0': a float column written as text
+        return int(text.split('.')[0])
     if allow_missing and (text == '' or re.fullmatch(r'[/\\\-?]+|n/?a|none|nan', text.lower())):
         return None
     raise AnnotationError(
