@@ -4,7 +4,9 @@
 # backbone arguments in ../_base_/models/ahmsa.py. B says nothing about
 # epoch selection: mmmer reports the last epoch (loso.oracle=True adds the
 # test-fold best-epoch score for comparison). B's inputs (MediaPipe, 5
-# regions) are not available; HTNet's tiled 28x28 flow maps are used.
+# regions) are not available; HTNet's tiled 28x28 flow maps are used, with
+# the official MTCNN crop points (dlib: flow_folder_3db_dlib.py as base).
+# Deviations and options: docs/methods/ahmsa.md.
 _base_ = [
     '../_base_/models/ahmsa.py',
     '../_base_/datasets/flow_folder_3db.py',

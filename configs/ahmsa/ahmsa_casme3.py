@@ -16,12 +16,13 @@ train_dataloader = dict(batch_size=256)
 default_hooks = dict(checkpoint=dict(interval=50))
 
 # Paper B's own input (Sec. 3.2): five facial regions (both eyes, nose, both
-# mouth corners) located with dlib landmarks on the apex-aligned face, cropped
+# mouth corners) located with dlib landmarks on the apex frame (B: MediaPipe
+# on the apex; docs/methods/ahmsa.md), aligned with them, cropped
 # from the full-resolution u/v/strain maps and recombined into one 28x28 map
 # (AHMSARegions; the recombination layout is our reading, see its docstring).
 ahmsa_flow_pipeline = [
     dict(type='LoadKeyFrames', keys=('onset', 'apex')),
-    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
+    dict(type='DetectFaceLandmarks', frame_index='apex', on_failure='center_fallback'),
     dict(type='AlignCropFace', size=224),
     dict(type='TVL1Flow'),
     dict(type='OpticalStrain'),

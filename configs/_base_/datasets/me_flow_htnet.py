@@ -3,6 +3,13 @@
 # then min-max scaled to 0..255 (so every plane spans exactly 0..255, as in
 # HTNet's published inputs), then the four facial-region crops tiled
 # (specs/flow_models.md 1.1). Run once per sample and cached.
+# Landmarks come from the APEX frame, as in HTNet and AHMSA-Net: dlib on the
+# apex aligns both key frames (one similarity transform, so the flow stays
+# registered), and the crop points follow HTNet's official rule on the
+# aligned apex face (HTNetOfficialPoints: MTCNN at 28x28 in BGR, constant
+# points without a face; weights: `python tools/install_mtcnn_weights.py`).
+# htnet_flow_pipeline_dlib takes the crop points from the dlib landmarks
+# instead (composite_3db_dlib.py uses it). docs/methods/htnet.md.
 #
 # A dataset base inheriting this sets dataset_type, data_root and
 # `preprocess = dict(cache_dir=data_root + '/.mmmer_cache')` (the cache lives
@@ -13,7 +20,18 @@ _base_ = './me_cached_loaders.py'
 
 htnet_flow_pipeline = [
     dict(type='LoadKeyFrames', keys=('onset', 'apex')),
-    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
+    dict(type='DetectFaceLandmarks', frame_index='apex', on_failure='center_fallback'),
+    dict(type='AlignCropFace', size=224),
+    dict(type='HTNetOfficialPoints', frame_index='apex'),
+    dict(type='TVL1Flow'),
+    dict(type='OpticalStrain'),
+    dict(type='ResizeMotion', size=28, keys=('flow', 'strain')),
+    dict(type='StackMotion', normalize='minmax255'),
+    dict(type='FacialRegionTiles'),
+]
+htnet_flow_pipeline_dlib = [
+    dict(type='LoadKeyFrames', keys=('onset', 'apex')),
+    dict(type='DetectFaceLandmarks', frame_index='apex', on_failure='center_fallback'),
     dict(type='AlignCropFace', size=224),
     dict(type='TVL1Flow'),
     dict(type='OpticalStrain'),
