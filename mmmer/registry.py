@@ -75,3 +75,5 @@ INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
 
 # Registries without an MMEngine parent.
 GENERATORS = Registry('generator', locations=['mmmer.generation'])
+# Per-fold config preparers run by the LOSO loop before each fold's Runner.
+FOLD_PREPARERS = Registry('fold preparer', locations=['mmmer.engine.fold_preparers'])

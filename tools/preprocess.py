@@ -26,13 +26,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import mmmer  # noqa: F401
-    from mmmer.engine.loso import _innermost_dataset, build_dataset
+    from mmmer.datasets.builder import build_dataset, innermost_dataset_cfg
     from mmmer.utils import register_all_modules
     register_all_modules()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    ds_cfg = copy.deepcopy(_innermost_dataset(cfg.train_dataloader.dataset))
+    ds_cfg = copy.deepcopy(innermost_dataset_cfg(cfg.train_dataloader.dataset))
     ds_cfg.pop('subjects', None)
     ds_cfg.pop('exclude_subjects', None)
     ds_cfg['pipeline'] = []

@@ -40,8 +40,13 @@ def parse_args(argv=None):
 def test_loso_dir(cfg, loso_dir, out_dir):
     from mmengine.runner import Runner
 
-    from mmmer.engine import LOSOLoop
-    from mmmer.engine.loso import fold_dir_name, resolve_fold_checkpoint
+    from mmmer.engine import LOSOLoop, fold_dir_name, resolve_fold_checkpoint
+    cfg = copy.deepcopy(cfg)
+    # Re-evaluation only: no first stage to initialise from, no oracle pass.
+    loso = dict(cfg.get('loso', {}) or {})
+    for key in ('init_from', 'oracle'):
+        loso.pop(key, None)
+    cfg.loso = loso
     loop = LOSOLoop(cfg, work_dir=out_dir)
     for subject in loop.subjects():
         fold_src = osp.join(loso_dir, fold_dir_name(subject))
@@ -49,24 +54,35 @@ def test_loso_dir(cfg, loso_dir, out_dir):
             raise FileNotFoundError(f'{loso_dir} has no {fold_dir_name(subject)}/: the '
                                     'LOSO run is incomplete; finish it with tools/train.py.')
         ckpt = resolve_fold_checkpoint(fold_src)
-        fold_cfg = loop.build_fold_cfg(subject)
+        # Fold preparers run here too, so the model has the trained architecture.
+        fold_cfg = loop.prepare_fold_cfg(subject, loop.build_fold_cfg(subject))
         fold_cfg.load_from = ckpt
         fold_cfg.resume = False
         Runner.from_cfg(fold_cfg).test()
-    return loop.summarize()
+    summary = loop.summarize()
+    # Converted official weights (tools/model_converters) were selected on the
+    # test subjects: their selection.json labels the summary (not honest).
+    marker = osp.join(loso_dir, 'selection.json')
+    if osp.isfile(marker):
+        import json
+
+        from mmmer.engine import write_summary
+        with open(marker) as f:
+            summary['selection'] = json.load(f)['selection']
+        write_summary(summary, out_dir)
+    return summary
 
 
 def test_checkpoint(cfg, ckpt, out_dir, subjects=None):
     from mmengine.runner import Runner
 
-    from mmmer.engine.loso import summarize_predictions, write_summary
+    from mmmer.datasets.builder import innermost_dataset_cfg
+    from mmmer.engine import summarize_predictions, write_summary
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = out_dir
     cfg.load_from = ckpt
     cfg.resume = False
-    test_ds = cfg.test_dataloader.dataset
-    while 'dataset' in test_ds and isinstance(test_ds['dataset'], dict):
-        test_ds = test_ds['dataset']
+    test_ds = innermost_dataset_cfg(cfg.test_dataloader.dataset)
     if subjects:
         test_ds['subjects'] = subjects
     pred_file = osp.join(out_dir, 'predictions.json')
@@ -77,6 +93,11 @@ def test_checkpoint(cfg, ckpt, out_dir, subjects=None):
     cfg.train_cfg = None
     cfg.optim_wrapper = None
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    # The loss is not used by a test pass: 'auto' class weights need no
+    # training split here (they hold no weights of the checkpoint).
+    from mmmer.models.losses import auto_class_weight_nodes
+    for node in auto_class_weight_nodes(cfg.model):
+        node['class_weight'] = None
     runner = Runner.from_cfg(cfg)
     runner.test()
     import json

@@ -1,14 +1,20 @@
 """Train a micro-expression model under leave-one-subject-out (LOSO).
 
     python tools/train.py CONFIG [--work-dir DIR] [--folds a,b] [--shard i/n]
-                          [--merge-only] [--resume] [--amp] [--oracle]
+                          [--merge-only] [--amp] [--oracle]
                           [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
+    python tools/train.py CONFIG --all-subjects [--resume [CKPT|auto]] [...]
 
 One MMEngine Runner per held-out subject in ``WORK_DIR/fold_<subject>/``;
 finished folds are skipped and an interrupted fold resumes from its last
-checkpoint, so rerunning the same command continues where it stopped. The
-pooled UF1/UAR/Acc go to ``WORK_DIR/loso_summary.json`` (+ ``.md`` table and
-``confusion_matrix.png``).
+checkpoint, so rerunning the same command continues where it stopped (no
+``--resume`` needed). The pooled UF1/UAR/Acc go to
+``WORK_DIR/loso_summary.json`` (+ ``.md`` table and ``confusion_matrix.png``).
+
+``--all-subjects`` trains one deployable model on every subject (no test
+fold, no validation, no selection) in ``WORK_DIR/all_subjects/``;
+``--resume`` continues it from its ``last_checkpoint`` (``auto``, the
+default value) or from the given checkpoint, as in OpenMMLab tools.
 """
 import argparse
 import os
@@ -28,9 +34,14 @@ def parse_args(argv=None):
     parser.add_argument('--shard', help="run folds i, i+n, ... ('i/n', 0-based i)")
     parser.add_argument('--merge-only', action='store_true',
                         help='do not train: pool the saved fold predictions')
-    parser.add_argument('--resume', action='store_true',
-                        help='resume interrupted folds (always on; kept for '
-                             'OpenMMLab compatibility)')
+    parser.add_argument('--all-subjects', action='store_true',
+                        help='train one model on every subject (no test fold, no '
+                             'selection) in WORK_DIR/all_subjects/')
+    parser.add_argument('--resume', nargs='?', const='auto', metavar='CKPT|auto',
+                        help='with --all-subjects: resume that run from CKPT, or from '
+                             'its last checkpoint with "auto" / no value. LOSO folds '
+                             'always resume automatically (rerun the same command), '
+                             'so the flag is refused without --all-subjects')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision on CUDA (a warning no-op on CPU)')
     parser.add_argument('--oracle', action='store_true',
@@ -41,6 +52,12 @@ def parse_args(argv=None):
                         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.resume is not None and not args.all_subjects:
+        parser.error('--resume applies to --all-subjects runs only: LOSO folds resume '
+                     'automatically (rerun the same command).')
+    if args.all_subjects and (args.folds or args.shard or args.merge_only or args.oracle):
+        parser.error('--all-subjects trains one model without a test fold: it cannot '
+                     'be combined with --folds, --shard, --merge-only or --oracle.')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -58,6 +75,11 @@ def build_config(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
+    if args.all_subjects:
+        from mmmer.engine.all_subjects import train_all_subjects
+        ckpt = train_all_subjects(cfg, cfg.work_dir, resume=args.resume)
+        print(f'all-subjects model trained: {ckpt}')
+        return
     from mmmer.engine import LOSOLoop
     folds = args.folds.split(',') if args.folds else None
     loop = LOSOLoop(cfg, work_dir=cfg.work_dir, folds=folds, shard=args.shard)

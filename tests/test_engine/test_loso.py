@@ -12,7 +12,7 @@ from mmengine.config import Config
 from sklearn.metrics import f1_score, recall_score
 
 from mmmer.engine import LOSOLoop
-from mmmer.engine.loso import fold_dir_name, split_validation_subjects
+from mmmer.engine import fold_dir_name, split_validation_subjects
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_CFG = osp.join(ROOT, 'tests', 'fixtures', 'toy_config.py')
@@ -141,7 +141,8 @@ def test_checkpoint_loads_with_weights_only(finished_run):
     with open(osp.join(fold, 'last_checkpoint')) as f:
         ckpt = f.read().strip()
     state = torch.load(ckpt, weights_only=True)
-    assert 'state_dict' in state and 'message_hub' in state
+    # finished fold, default loso.keep_checkpoints='last': weights only
+    assert set(state) == {'meta', 'state_dict'} and state['meta']['epoch'] == 3
 
 
 def _train_cmd(wd, epochs):
@@ -185,16 +186,6 @@ def test_kill_mid_fold_then_rerun_gives_same_summary(tmp_path):
                                    [r['pred_score'] for r in pb], rtol=0, atol=1e-6)
 
 
-def test_oracle_is_a_labelled_extra_and_leaves_honest_scores_alone(tmp_path, finished_run):
-    _, honest = finished_run
-    cfg = toy_cfg(**{'train_cfg.max_epochs': 3, 'loso.oracle': True})
-    summary = LOSOLoop(cfg, work_dir=str(tmp_path)).run()
-    assert summary['oracle']['label'].startswith('oracle (test-fold epoch selection')
-    # Same seed, same schedule: the honest last-epoch numbers are unchanged.
-    assert summary['confusion_matrix'] == honest['confusion_matrix']
-    assert summary['oracle']['Acc'] >= summary['Acc'] - 1e-9
-
-
 def test_merge_only_cli_pools_shards(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
     wd = str(tmp_path)
@@ -214,3 +205,54 @@ def test_validation_split_needs_two_training_subjects(tmp_path):
     loop = LOSOLoop(cfg, work_dir=str(tmp_path))
     with pytest.raises(ValueError, match='at least 2 training'):
         loop.build_fold_cfg('toy_s00')
+
+
+def test_two_loops_in_one_process_log_into_their_own_work_dirs(tmp_path):
+    wd_a, wd_b = str(tmp_path / 'a'), str(tmp_path / 'b')
+    loop_a = LOSOLoop(toy_cfg(), work_dir=wd_a)
+    loop_b = LOSOLoop(toy_cfg(), work_dir=wd_b)
+    loop_a.logger.info('line of run A')
+    loop_b.logger.info('line of run B')
+    for h in loop_a.logger.handlers + loop_b.logger.handlers:
+        h.flush()
+    text_a = open(osp.join(wd_a, 'loso.log')).read()
+    text_b = open(osp.join(wd_b, 'loso.log')).read()
+    assert 'line of run A' in text_a and 'line of run B' not in text_a
+    assert 'line of run B' in text_b and 'line of run A' not in text_b
+    # the same work dir again (a rerun in the same process) appends
+    LOSOLoop(toy_cfg(), work_dir=wd_a).logger.info('second loop on A')
+    for h in loop_a.logger.handlers:
+        h.flush()
+    text_a = open(osp.join(wd_a, 'loso.log')).read()
+    assert 'line of run A' in text_a and 'second loop on A' in text_a
+
+
+def test_fold_preparers_run_before_unfinished_folds_only(tmp_path):
+    from mmmer.registry import FOLD_PREPARERS
+
+    @FOLD_PREPARERS.register_module(force=True)
+    class ShortenFoldForTest:
+        calls = []
+
+        def __init__(self, epochs):
+            self.epochs = epochs
+
+        def prepare(self, loop, subject, train_subjects, fold_cfg):
+            ShortenFoldForTest.calls.append((subject, list(train_subjects)))
+            fold_cfg.train_cfg.max_epochs = self.epochs
+            return fold_cfg
+
+    wd = str(tmp_path)
+    LOSOLoop(toy_cfg(**{'train_cfg.max_epochs': 2}), work_dir=wd, folds=['toy_s00']).run()
+    cfg = toy_cfg(**{'train_cfg.max_epochs': 2,
+                     'loso.fold_preparers': [dict(type='ShortenFoldForTest', epochs=1)]})
+    LOSOLoop(cfg, work_dir=wd, folds=['toy_s00', 'toy_s01']).run()
+    assert ShortenFoldForTest.calls == [('toy_s01', ['toy_s00', 'toy_s02', 'toy_s03'])]
+    # the prepared config is the one the fold's Runner trained with
+    assert os.listdir(osp.join(wd, fold_dir_name('toy_s01'))).count('epoch_1.pth') == 1
+    assert 'epoch_2.pth' in os.listdir(osp.join(wd, fold_dir_name('toy_s00')))
+
+
+def test_unknown_selection_is_refused_with_the_valid_values(tmp_path):
+    with pytest.raises(ValueError, match=r"loso.selection='best_val'.*valid: \['last'\]"):
+        LOSOLoop(toy_cfg(**{'loso.selection': 'best_val'}), work_dir=str(tmp_path))

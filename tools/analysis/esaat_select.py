@@ -56,7 +56,7 @@ def resolve_checkpoint(path: str, subject: str) -> str:
     if osp.isfile(path):
         return path
     if osp.isdir(path):
-        from mmmer.engine.loso import fold_dir_name
+        from mmmer.engine import fold_dir_name
         marker = osp.join(path, fold_dir_name(subject), 'last_checkpoint')
         if osp.isfile(marker):
             with open(marker) as f:
@@ -68,8 +68,8 @@ def resolve_checkpoint(path: str, subject: str) -> str:
 
 def training_dataset_cfg(cfg, test_subject: str, extra_exclude=()):
     """The fold's training dataset config (innermost MEDataset, test subject out)."""
-    from mmmer.engine.loso import _innermost_dataset
-    inner = copy.deepcopy(_innermost_dataset(cfg.train_dataloader.dataset))
+    from mmmer.datasets.builder import build_dataset, innermost_dataset_cfg
+    inner = copy.deepcopy(innermost_dataset_cfg(cfg.train_dataloader.dataset))
     keep = inner.get('subjects')
     if keep is not None and test_subject in keep:
         raise ValueError(f'esaat_select: the config keeps subjects={list(keep)}, which '
@@ -77,7 +77,6 @@ def training_dataset_cfg(cfg, test_subject: str, extra_exclude=()):
                          'layers on test data.')
     # A mistyped id would exclude nothing and leave the test subject in the
     # selection set: every named subject must exist in the dataset.
-    from mmmer.engine.loso import build_dataset
     probe = copy.deepcopy(inner)
     for key in ('subjects', 'exclude_subjects', 'preprocess'):
         probe.pop(key, None)
@@ -92,7 +91,7 @@ def training_dataset_cfg(cfg, test_subject: str, extra_exclude=()):
     # Deterministic features: the test pipeline (no augmentation) on training samples.
     test_ds = cfg.get('test_dataloader', {}) and cfg.test_dataloader.get('dataset')
     if test_ds is not None:
-        inner['pipeline'] = copy.deepcopy(_innermost_dataset(test_ds).get(
+        inner['pipeline'] = copy.deepcopy(innermost_dataset_cfg(test_ds).get(
             'pipeline', inner.get('pipeline', [])))
     inner['test_mode'] = False
     return inner
@@ -134,7 +133,7 @@ def main(argv=None):
     from mmengine.config import Config
     from mmengine.runner import load_checkpoint
 
-    from mmmer.engine.loso import build_dataset
+    from mmmer.datasets.builder import build_dataset
     from mmmer.models.utils.esaat import (HTNetFeatureFunction, format_ranking,
                                           greedy_attention_removal)
     from mmmer.registry import MODELS
