@@ -43,7 +43,7 @@ CASME2_EMOTIONS = ('happiness', 'surprise', 'disgust', 'repression', 'others',
                    'fear', 'sadness')
 
 #: The CASME II rows that the MEGC2019 composite drops besides the "/" apex row
-#: (``specs/datasets.md`` section 8); use as ``exclude_clips=``.
+#: (the MEGC2019 sample list); use as ``exclude_clips=``.
 MEGC2019_EXCLUDED_CLIPS = (('sub24', 'EP02_07'), )
 
 #: Sheet names tried, in this order, when ``ann_file`` is not given.

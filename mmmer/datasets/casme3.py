@@ -1,6 +1,6 @@
 """CAS(ME)^3 part A, micro-expressions: sheet ``label`` of the v2 workbook.
 
-Facts used (specs/datasets.md section 4, all from the official workbooks):
+Facts used (all from the official workbooks):
 
 - ``cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx``, sheet ``label`` (the
   workbook also has empty ``Sheet1``/``Sheet3``): 860 rows, columns

@@ -1,7 +1,6 @@
 """CompositeDataset: several ME datasets as one, e.g. the MEGC2019 3DB (CDE).
 
-The MEGC2019 composite database evaluation (specs/datasets.md section 8,
-protocol.md) pools SMIC-HS, CASME II and SAMM under the 3-class map: 442
+The MEGC2019 composite database evaluation pools SMIC-HS, CASME II and SAMM under the 3-class map: 442
 samples (negative 250, positive 109, surprise 83) from 68 subjects
 (16 + 24 + 28). Which CASME II rows are kept is decided by the CASME II
 config (3-class map, the ``"/"`` apex row dropped, ``sub24/EP02_07`` in

@@ -1,6 +1,6 @@
 """FlowFolderDataset: precomputed 28x28 flow images in the HTNet layout.
 
-HTNet (specs/flow_models.md section 1.1, datasets.md section 8) ships the
+HTNet ("HTNet for micro-expression recognition", Wang et al.) ships the
 MEGC2019 3DB as
 
 - ``combined_3_class2_for_optical_flow.csv`` with columns

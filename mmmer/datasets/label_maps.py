@@ -1,4 +1,4 @@
-"""Emotion -> class id maps (specs/datasets.md section 7).
+"""Emotion -> class id maps (MEGC2019 3-class and the 5-class maps).
 
 Encoding follows LabelEncoder's alphabetical order used by MEGC2019 / HTNet:
 negative 0, positive 1, surprise 2. Keys are lowercase raw emotion strings.

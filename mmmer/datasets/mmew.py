@@ -1,6 +1,6 @@
 """MMEW micro-expression part: ``MMEW_Micro_Exp.xlsx`` + emotion-sorted folders.
 
-Facts used (specs/datasets.md sections 5, 7):
+Facts used:
 
 - Layout ``<data_root>/Micro_Expression/{emotion}/{Filename}/{frame}.jpg``:
   clips sit in a folder per emotion and frame files are named by their frame

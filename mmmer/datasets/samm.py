@@ -1,6 +1,6 @@
 """SAMM (micro-expression set): ``SAMM_Micro_FACS_Codes_v2.xlsx`` + frame folders.
 
-Facts used (specs/datasets.md sections 0, 2, 7):
+Facts used:
 
 - Layout ``<data_root>/SAMM/006/006_1_2/006_05562.jpg``; subject folder = the
   3-digit id, clip folder = ``Filename``, frame file ``{sss}_{frame}.jpg``

@@ -1,6 +1,6 @@
 """SMIC-HS: labels from the folder tree, optional user sheet.
 
-Facts used (specs/datasets.md sections 3, 7, 8):
+Facts used:
 
 - Layout ``<data_root>/HS/s1/micro/{negative,positive,surprise}/s1_ne_01/
   image0xxxxx.bmp`` (cropped copies: ``reg_image{6 digits}.bmp``). Frame

@@ -9,7 +9,7 @@ __all__ = ['midpoint_apex', 'key_frame_order_ok', 'KeyFrameRepairer']
 
 def midpoint_apex(onset: int, offset: int) -> int:
     """``onset + (offset - onset) // 2``: the apex convention for sheets without
-    one (SMIC-HS, specs/datasets.md section 3) and the repair of a bad apex."""
+    one (SMIC-HS) and the repair of a bad apex."""
     return onset + (offset - onset) // 2
 
 
@@ -22,7 +22,7 @@ def key_frame_order_ok(onset, apex, offset) -> bool:
 class KeyFrameRepairer:
     """Repair impossible onset/apex/offset triples by rule, never by row index.
 
-    Sheets of every dataset carry a few broken rows (specs/datasets.md: SAMM
+    Sheets of every dataset carry a few broken rows (SAMM
     missing/outside apex; CAS(ME)^3 apex < onset, onset > apex, offset 0,
     offset 3460 for 34, onset = apex = 0; CASME II apex ``"/"``). MEB patches
     them by hard-coded row index, which silently breaks on another sheet

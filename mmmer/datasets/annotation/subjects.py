@@ -13,7 +13,7 @@ def normalize_subject(dataset: str, raw) -> str:
     """Canonical (un-namespaced) subject id of a raw sheet/folder value.
 
     Raw ids are coerced by pandas and padded differently between copies
-    (specs/datasets.md sections 0 and 8), so one canonical form per dataset
+    (text or number, with or without zero padding), so one canonical form per dataset
     keeps LOSO fold names identical whichever copy was parsed:
 
     - ``samm``: 3 digits (``6``, ``'6'``, ``'006'`` -> ``'006'``);

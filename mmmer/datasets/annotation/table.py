@@ -104,7 +104,7 @@ def read_annotation_table(path: str,
 
     The file is read with ``header=None`` and ``dtype=object``: pandas then
     neither drops leading note rows nor coerces text cells such as SAMM's
-    ``"006"`` to int (specs/datasets.md section 0). The first row (within
+    ``"006"`` to int. The first row (within
     ``max_header_search`` rows) having a cell equal to ``header_cell`` (or
     to one of several alternatives)
     (case- and space-insensitive) is the header. Fully blank rows below it
