@@ -11,7 +11,7 @@
 # docs/methods/htnet.md has the deviations and options.
 #
 # A demo-sized HTNet, so the whole LOSO finishes in minutes on a 2-core CPU:
-# the official architecture (spec 1.2: patch 7, 3 hierarchies, channel LN,
+# the official architecture (patch 7, 3 hierarchies, channel LN,
 # one-token windows, aggregates) with dim 64 instead of 256 and blocks
 # (2, 2, 2) instead of (2, 2, 10): 2,443,142 parameters instead of
 # 139,582,982. 72 clips cannot feed 140M parameters in minutes, and the

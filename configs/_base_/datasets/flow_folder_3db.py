@@ -1,4 +1,4 @@
-# MEGC2019 3DB in HTNet's precomputed layout (specs/flow_models.md 1.1):
+# MEGC2019 3DB in HTNet's precomputed layout (docs/methods/htnet.md):
 # combined_3_class2_for_optical_flow.csv + one 28x28 flow PNG per sample
 # ("<sub>_<filename_o> .png", planes B,G,R = strain, v, u) + the 224x224 apex
 # face used to place the four facial-region crops. 442 samples, 68 subjects.

@@ -2,7 +2,7 @@
 # on the aligned 224x224 face, optical strain, resized to 28x28, each plane
 # then min-max scaled to 0..255 (so every plane spans exactly 0..255, as in
 # HTNet's published inputs), then the four facial-region crops tiled
-# (specs/flow_models.md 1.1). Run once per sample and cached.
+# (docs/methods/htnet.md). Run once per sample and cached.
 # Landmarks come from the APEX frame, as in HTNet and AHMSA-Net: dlib on the
 # apex aligns both key frames (one similarity transform, so the flow stays
 # registered), and the crop points follow HTNet's official rule on the

@@ -1,6 +1,6 @@
 """Face landmarks (dlib) and eye-line alignment of the key frames.
 
-Both seed papers start from dlib landmarks and aligned, face-cropped frames
+HTNet-style inputs start from dlib landmarks and aligned, face-cropped frames
 (AHMSA-Net sec. 3.1: "we use the Dlib toolkit to locate facial landmarks and
 crop the images accordingly ... perform facial alignment on these frames").
 """

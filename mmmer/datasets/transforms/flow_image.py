@@ -2,10 +2,9 @@
 
 HTNet's ``STSNet_whole_norm_u_v_os/<name> .png`` files are 28x28x3 uint8
 images whose channels are each min-max scaled to 0..255. Read with cv2 the
-planes come out as (B, G, R) = (strain, v, u) (specs/flow_models.md section
-1.1: the blue plane holds the strain-like map, the folder name says u, v,
-os). mmmer's motion inputs are ordered (u, v, strain) (ARCHITECTURE.md,
-"Contracts"), so :class:`LoadFlowImage` reorders the planes on load. The
+planes come out as (B, G, R) = (strain, v, u) (the blue plane holds the
+strain-like map, the folder name says u, v, os). mmmer's motion inputs are
+ordered (u, v, strain), so :class:`LoadFlowImage` reorders the planes on load. The
 apex face next to it (``combined_datasets_whole/<imagename>``, 224x224) is
 where the facial-region crops are placed (:class:`LoadApexFace` ->
 ``HTNetOfficialPoints`` (MTCNN, as the official code) or

@@ -3,11 +3,14 @@
 Two recombinations are provided:
 
 * :class:`FacialRegionTiles` reproduces HTNet's tiling of its 28x28 u/v/strain
-  maps into four 14x14 crops around eye and mouth-corner points (spec
-  flow_models.md sec. 1.1, read in the official code).
-* :class:`AHMSARegions` is AHMSA-Net's five-region map (seed B sec. 3.2); the
-  paper leaves the recombination unspecified, so the layout is a documented
-  proposal (see the class docstring).
+  maps into four 14x14 crops around eye and mouth-corner points (as read
+  in the official code of "HTNet for micro-expression recognition", Wang et
+  al.).
+* :class:`AHMSARegions` is AHMSA-Net's five-region map ("AHMSA-Net:
+  Adaptive Hierarchical Multi-Scale Attention Network for Micro-Expression
+  Recognition", Zhang et al., sec. 3.2); the paper leaves the
+  recombination unspecified, so the layout is a documented proposal (see
+  the class docstring).
 
 Where the points come from. The official HTNet code detects them with MTCNN
 on the apex face shrunk to 28x28 (:class:`~.htnet_points.HTNetOfficialPoints`
@@ -107,7 +110,7 @@ def _points_in_img(results: dict, img_shape, owner: str):
 class FacialRegionTiles(BaseTransform):
     """HTNet's four-region tiling of a 28x28 motion map (official code).
 
-    Steps (spec flow_models.md sec. 1.1):
+    Steps (as the official HTNet code does them):
 
     1. Five points: ``five_points`` (from ``HTNetOfficialPoints``, the
        official MTCNN rule) or else dlib ``landmarks`` (see the module
@@ -239,7 +242,7 @@ def crop_resize(img: np.ndarray, center, src_size, out_size) -> np.ndarray:
 class AHMSARegions(BaseTransform):
     """AHMSA-Net's five facial regions recombined into one size x size map.
 
-    What seed B says (sec. 3.2): the five key regions "left eye, right eye,
+    What the AHMSA-Net paper says (sec. 3.2): the five key regions "left eye, right eye,
     nose, left lip, and right lip" are located on the apex frame (with
     MediaPipe; mmmer uses the same five points from dlib, mapped as in the
     module docstring), and "using these coordinates, we map, crop, and

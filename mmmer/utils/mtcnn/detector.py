@@ -108,7 +108,8 @@ class MTCNNDetector:
                  factor: float = 0.709, order: str = 'largest', batch_size: int = 512,
                  nets=None):
         if order not in ('largest', 'probability'):
-            raise ValueError(f"MTCNNDetector: order must be 'largest' or 'probability', got {order!r}")
+            raise ValueError("MTCNNDetector: order must be 'largest' or 'probability', "
+                             f'got {order!r}')
         if len(thresholds) != 3:
             raise ValueError(f'MTCNNDetector: need 3 thresholds, got {thresholds}')
         if not 0 < factor < 1:
