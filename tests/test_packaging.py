@@ -198,3 +198,20 @@ def test_editable_install_resolves_bases_from_the_checkout(tmp_path):
     assert info['base'] == osp.join(str(src), 'configs', SHUFFLENET_CFG)
     assert info['backbone'] == 'ShuffleNetV2'
     assert not osp.exists(osp.join(str(src), 'mmmer', '.mim'))
+
+
+def test_shipped_fix_opencv_finds_the_installed_compat(installed_env):
+    python, site, outside = installed_env
+    out = _run([python, '-c', textwrap.dedent('''
+        import runpy, sys
+        tool = runpy.run_path(sys.argv[1])
+        print(tool['compat_file']())
+        print(tool['load_compat']().ensure_opencv_contrib(dry_run=True))
+        '''), osp.join(site, 'mmmer', '.mim', 'tools', 'fix_opencv.py')], cwd=outside)
+    lines = out.strip().splitlines()
+    assert lines[-2] == osp.join(site, 'mmmer', 'utils', 'compat.py')
+    import cv2
+    if hasattr(cv2, 'optflow'):
+        assert lines[-1].endswith('already has optflow: nothing to do')
+    else:
+        assert 'opencv-contrib-python-headless' in lines[-1]
