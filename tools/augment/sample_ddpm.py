@@ -77,6 +77,8 @@ def free_samples(group, num_per_class, generators_dir, diffusion, steps=None, se
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmmer.utils.compat import import_diffusers
+    import_diffusers()  # fail before any data work if the extra is missing
     cfg = setup(args)
     from mmmer.generation.group_generators import generation_settings, group_dir
     from mmmer.utils.io import save_npz_atomic

@@ -1,4 +1,4 @@
-"""Train the per-group class-conditional DDPMs of a config (spec 2.5).
+"""Train the per-group class-conditional DDPMs of a config (diffusion augmentation).
 
     python tools/augment/train_ddpm.py CONFIG [--group G [G ...]]
                                        [--generators-dir DIR] [--device cpu|cuda]
@@ -41,6 +41,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     import mmmer  # noqa: F401  (compat patches)
+    from mmmer.utils.compat import import_diffusers
+    import_diffusers()  # fail before any data work if the extra is missing
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
 
