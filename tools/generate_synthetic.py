@@ -61,4 +61,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmmer.utils.cli import run_cli
+    sys.exit(run_cli(main))

@@ -18,13 +18,11 @@ config's model before it is written (atomically). The never-run positional ViT
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (ROOT, build_target_model, load_config, torch_load,  # noqa: E402
-                     verify_and_pack)
+from mmmer.models.utils.official_checkpoint_io import (
+    build_target_model, load_config, shipped_config, torch_load, verify_and_pack)
 
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'edmdbn', 'swin_aa_casme2.py')
+DEFAULT_CONFIG = shipped_config('edmdbn/swin_aa_casme2.py')
 
 
 def parse_args(argv=None):
@@ -107,4 +105,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmmer.utils.cli import run_cli
+    run_cli(main)

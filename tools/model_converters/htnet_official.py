@@ -22,13 +22,11 @@ makes tools/test.py label the summary "oracle-selected official weights".
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (ROOT, build_target_model, load_config, torch_load,  # noqa: E402
-                     verify_and_pack)
+from mmmer.models.utils.official_checkpoint_io import (
+    build_target_model, load_config, shipped_config, torch_load, verify_and_pack)
 
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'htnet', 'htnet_3db.py')
+DEFAULT_CONFIG = shipped_config('htnet/htnet_3db.py')
 
 
 def parse_args(argv=None):
@@ -185,4 +183,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmmer.utils.cli import run_cli
+    run_cli(main)

@@ -1,11 +1,18 @@
-"""Shared by the official-checkpoint converters: config, target model, output."""
+"""Shared by the official-checkpoint converters (tools/model_converters/):
+config, target model, checked output."""
 import os.path as osp
-import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+__all__ = ['shipped_config', 'load_config', 'build_target_model',
+           'verify_and_pack', 'torch_load']
+
+
+def shipped_config(name: str) -> str:
+    """Path of a config shipped with mmmer (``name`` relative to ``configs/``),
+    from a checkout or from an installed wheel's ``.mim/configs``."""
+    import mmmer
+    from mmmer.utils.compat import external_config_path
+    return external_config_path(osp.dirname(osp.abspath(mmmer.__file__)), name)
 
 
 def load_config(path, cfg_options=None):
