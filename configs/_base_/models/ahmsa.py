@@ -1,4 +1,4 @@
-# AHMSA-Net (seed paper B) as reconstructed in specs/flow_models.md 3: HTNet
+# AHMSA-Net as reconstructed in mmmer (docs/methods/ahmsa.md): HTNet
 # skeleton, blocks (2, 2, 8), channel attention (CBAM, r=16, bias-free MLP) +
 # spatial attention over all patches of a level + conv FFN, adaptive max-pool
 # downsampling. 0..255 inputs as HTNet. 115,579,395 parameters.

@@ -1,4 +1,4 @@
-# HTNet as its official code builds it (specs/flow_models.md 1.2): 28x28x3
+# HTNet as its official code builds it (docs/methods/htnet.md): 28x28x3
 # flow maps in 0..255 (no normalisation: the official code feeds raw uint8
 # values as float), patch 7, dim 256, heads 3, 3 hierarchies, blocks
 # (2, 2, 10) as in main_HTNet.py; 3 classes. 139,582,982 parameters.
