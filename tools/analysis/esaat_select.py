@@ -1,4 +1,11 @@
-"""ESAAT attention-layer selection for one LOSO fold (paper A, spec 2.2).
+"""ESAAT attention-layer selection for one LOSO fold, by hand.
+
+The entropy-based removal of "Leveraging vision transformers and
+entropy-based attention for accurate micro-expression recognition" (Zhang et
+al., Scientific Reports 2025). ``tools/train.py configs/htnet/htnet_lape_esaat_3db.py``
+does this for every fold by itself (the ``ESAATLayerSelection`` fold
+preparer, which shares this tool's selection code); the tool is for
+inspecting one fold's ranking on a model trained elsewhere.
 
 Builds the model of CONFIG, loads CHECKPOINT (a full LAPE-HTNet trained on
 the fold's training subjects), computes the pooled 1024-d features of every
@@ -26,7 +33,6 @@ import os
 import os.path as osp
 import sys
 
-import torch
 from mmengine.config import DictAction
 
 
@@ -67,9 +73,12 @@ def resolve_checkpoint(path: str, subject: str) -> str:
 
 
 def training_dataset_cfg(cfg, test_subject: str, extra_exclude=()):
-    """The fold's training dataset config (innermost MEDataset, test subject out)."""
+    """The fold's selection dataset config (innermost MEDataset, test subject
+    out, test pipeline): the LOSO preparer's ``selection_dataset_cfg`` plus
+    two checks for hand-typed subjects."""
     from mmmer.datasets.builder import build_dataset, innermost_dataset_cfg
-    inner = copy.deepcopy(innermost_dataset_cfg(cfg.train_dataloader.dataset))
+    from mmmer.engine.fold_preparers.esaat_selection import selection_dataset_cfg
+    inner = innermost_dataset_cfg(cfg.train_dataloader.dataset)
     keep = inner.get('subjects')
     if keep is not None and test_subject in keep:
         raise ValueError(f'esaat_select: the config keeps subjects={list(keep)}, which '
@@ -86,24 +95,7 @@ def training_dataset_cfg(cfg, test_subject: str, extra_exclude=()):
     if unknown:
         raise ValueError(f'esaat_select: subjects {unknown} are not in the dataset; '
                          f'known subjects: {sorted(known)}')
-    excl = list(inner.get('exclude_subjects', []) or [])
-    inner['exclude_subjects'] = excl + [test_subject] + list(extra_exclude)
-    # Deterministic features: the test pipeline (no augmentation) on training samples.
-    test_ds = cfg.get('test_dataloader', {}) and cfg.test_dataloader.get('dataset')
-    if test_ds is not None:
-        inner['pipeline'] = copy.deepcopy(innermost_dataset_cfg(test_ds).get(
-            'pipeline', inner.get('pipeline', [])))
-    inner['test_mode'] = False
-    return inner
-
-
-def collect_inputs(model, dataset, batch_size):
-    from mmengine.dataset import pseudo_collate
-    batches = []
-    for lo in range(0, len(dataset), batch_size):
-        data = pseudo_collate([dataset[i] for i in range(lo, min(lo + batch_size, len(dataset)))])
-        batches.append(model.data_preprocessor(data, False)['inputs'])
-    return batches
+    return selection_dataset_cfg(cfg, [test_subject, *extra_exclude], pipeline='test')
 
 
 def default_derive_from(config: str) -> str:
@@ -131,12 +123,9 @@ def derived_config_text(derive_from, config, checkpoint, subject, selected, work
 def main(argv=None):
     args = parse_args(argv)
     from mmengine.config import Config
-    from mmengine.runner import load_checkpoint
 
-    from mmmer.datasets.builder import build_dataset
-    from mmmer.models.utils.esaat import (HTNetFeatureFunction, format_ranking,
-                                          greedy_attention_removal)
-    from mmmer.registry import MODELS
+    from mmmer.engine.fold_preparers.esaat_selection import compute_selection
+    from mmmer.models.utils.esaat import format_ranking
     from mmmer.utils import register_all_modules
     from mmmer.utils.io import dump_json_atomic, write_text_atomic
 
@@ -144,35 +133,15 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = MODELS.build(cfg.model)
-    backbone = model.backbone
-    if not hasattr(backbone, 'bypass_attention'):
-        raise TypeError(f'esaat_select: backbone {type(backbone).__name__} has no '
-                        'attention bypass; ESAAT is implemented for HTNet.')
     ckpt = resolve_checkpoint(args.checkpoint, args.test_subject)
-    load_checkpoint(model, ckpt, map_location='cpu', strict=True)
-    model.eval()
-
     ds_cfg = training_dataset_cfg(cfg, args.test_subject, args.subjects_exclude)
-    dataset = build_dataset(ds_cfg)
-    subjects = dataset.get_subjects() if hasattr(dataset, 'get_subjects') else []
-    if args.test_subject in subjects:
-        raise RuntimeError(f'esaat_select: test subject {args.test_subject} is still in the '
-                           'selection set; refusing.')
-    if len(dataset) < 2:
-        raise ValueError(f'esaat_select: only {len(dataset)} training samples for fold '
-                         f'{args.test_subject}; check --test-subject and the dataset.')
-    with torch.no_grad():
-        batches = collect_inputs(model, dataset, args.batch_size)
-    top = backbone.num_hierarchies - 1
-    candidates = backbone.level_indices(top) if args.candidates == 'top' else [
-        k for lvl in range(backbone.num_hierarchies) for k in backbone.level_indices(lvl)]
-    feature_fn = HTNetFeatureFunction(backbone, batches, candidates)
-    result = greedy_attention_removal(feature_fn, candidates, args.k)
+    # The same selection code as the LOSO fold preparer ESAATLayerSelection.
+    result = compute_selection(cfg.model, ckpt, ds_cfg,
+                               [args.test_subject, *args.subjects_exclude], args.k,
+                               args.candidates, args.batch_size)
     result.update(config=osp.abspath(args.config), checkpoint=osp.abspath(ckpt),
-                  test_subject=args.test_subject, num_samples=len(dataset),
-                  train_subjects=subjects,
-                  indexing='HTNet global block index in processing order (level 0 first)')
+                  test_subject=args.test_subject,
+                  train_subjects=result['feature_subjects'])
     print(format_ranking(result))
 
     os.makedirs(args.out, exist_ok=True)

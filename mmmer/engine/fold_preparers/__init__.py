@@ -10,4 +10,6 @@ fold's training subjects (``train_subjects``), never the held-out
 registry finds them lazily.
 """
 
-__all__ = []
+from .esaat_selection import ESAATLayerSelection
+
+__all__ = ['ESAATLayerSelection']

@@ -1,9 +1,13 @@
 """ESAAT part 1: entropy-based selection of attention sublayers to remove.
 
-Seed paper A ("compute the transfer entropy between each attention layer and
-the output layer; remove attention layers with low transfer entropy") gives no
-estimator. Following flow_models spec 2.2 (modelled on NOSE, Lin et al.,
-"MLP Can Be A Good Transformer Learner", CVPR 2024):
+"Leveraging vision transformers and entropy-based attention for accurate
+micro-expression recognition" (Zhang et al., Scientific Reports 2025; HTNet
+with LAPE, agent attention, entropy-based layer removal and diffusion
+augmentation), section "Entropy-based selection agent attention module":
+"compute the transfer entropy between each attention layer and the output
+layer; remove attention layers with low transfer entropy". The paper gives no
+estimator; this one follows NOSE (Lin et al., "MLP Can Be A Good Transformer
+Learner", CVPR 2024):
 
 - feature entropy with a Gaussian approximation and constants dropped,
   ``H(F) = sum_c log std_c(F)`` over a sample set of pooled features F (N, C);
@@ -11,8 +15,13 @@ estimator. Following flow_models spec 2.2 (modelled on NOSE, Lin et al.,
   branches in S bypassed (residual stream unchanged);
 - greedy: start from S = {} and k times add the candidate l minimising
   ``TE(S + {l})`` (ties: lowest index, so the ranking is deterministic).
+
+:func:`select_attention_layers` runs the whole selection on a trained model
+and a dataset; ``tools/analysis/esaat_select.py`` and the LOSO fold preparer
+:class:`mmmer.engine.fold_preparers.ESAATLayerSelection` both call it.
+docs/methods/htnet_lape_esaat.md describes the procedure and its cost.
 """
-from typing import Callable, Dict, Iterable, List, Sequence
+from typing import Callable, Dict, Iterable, List, Sequence, Union
 
 import torch
 
@@ -113,5 +122,74 @@ def format_ranking(result: Dict, digits: int = 6) -> str:
     return '\n'.join(lines)
 
 
+def candidate_indices(backbone, candidates: Union[str, Sequence[int]] = 'top') -> List[int]:
+    """The attention sublayers that may be removed (HTNet global indices).
+
+    ``'top'``: those of the top level (the paper's ~18% parameter cut comes
+    from removing top-level attention, which holds most attention
+    parameters); ``'all'``: every built attention sublayer; or explicit
+    indices.
+    """
+    if candidates == 'top':
+        return list(backbone.level_indices(backbone.num_hierarchies - 1))
+    if candidates == 'all':
+        return [k for lvl in range(backbone.num_hierarchies)
+                for k in backbone.level_indices(lvl)]
+    if isinstance(candidates, str):
+        raise ValueError(f"ESAAT candidates must be 'top', 'all' or a list of sublayer "
+                         f'indices, got {candidates!r}')
+    return sorted(set(int(c) for c in candidates))
+
+
+def collect_inputs(model, dataset, batch_size: int = 64) -> List[torch.Tensor]:
+    """Every sample of ``dataset`` through ``model.data_preprocessor``
+    (eval mode, no augmentation), as a list of input batches."""
+    from mmengine.dataset import pseudo_collate
+    batches = []
+    with torch.no_grad():
+        for lo in range(0, len(dataset), batch_size):
+            items = [dataset[i] for i in range(lo, min(lo + batch_size, len(dataset)))]
+            batches.append(model.data_preprocessor(pseudo_collate(items), False)['inputs'])
+    return batches
+
+
+def select_attention_layers(model, dataset, k: int = 6,
+                            candidates: Union[str, Sequence[int]] = 'top',
+                            batch_size: int = 64) -> Dict:
+    """ESAAT selection on a trained classifier: the pooled features of every
+    sample of ``dataset`` (which must hold training samples only), then
+    :func:`greedy_attention_removal` over ``candidates``.
+
+    Args:
+        model: an ``MEClassifier`` whose backbone supports
+            ``bypass_attention`` (HTNet), with trained weights loaded.
+        dataset: the selection samples (a built dataset; the caller makes
+            sure no test subject is in it).
+        k (int): sublayers to remove.
+        candidates: see :func:`candidate_indices`.
+        batch_size (int): feature batch size.
+
+    Returns:
+        The :func:`greedy_attention_removal` dict plus ``num_samples`` and
+        ``indexing``.
+    """
+    backbone = model.backbone
+    if not hasattr(backbone, 'bypass_attention'):
+        raise TypeError(f'ESAAT: backbone {type(backbone).__name__} has no attention '
+                        'bypass; the entropy-based selection is implemented for HTNet.')
+    if len(dataset) < 2:
+        raise ValueError(f'ESAAT: only {len(dataset)} selection sample(s); the feature '
+                         'entropy needs at least 2. Check the training subjects.')
+    model.eval()
+    cands = candidate_indices(backbone, candidates)
+    batches = collect_inputs(model, dataset, batch_size)
+    result = greedy_attention_removal(HTNetFeatureFunction(backbone, batches, cands),
+                                      cands, k)
+    result.update(num_samples=len(dataset),
+                  indexing='HTNet global block index in processing order (level 0 first)')
+    return result
+
+
 __all__ = ['feature_entropy', 'greedy_attention_removal', 'HTNetFeatureFunction',
-           'format_ranking']
+           'format_ranking', 'candidate_indices', 'collect_inputs',
+           'select_attention_layers']
