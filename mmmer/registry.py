@@ -69,9 +69,7 @@ VISBACKENDS = Registry(
     'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['mmmer.visualization'])
 
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmmer.utils'])
-# No `locations` until mmmer/apis (the inference API) exists: a location that
-# does not import breaks the first lookup in this registry.
-INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
+INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=['mmmer.apis'])
 
 # Registries without an MMEngine parent.
 GENERATORS = Registry('generator', locations=['mmmer.generation'])
