@@ -1,7 +1,8 @@
-# AHMSA-Net (seed paper B) on CAS(ME)^3 part A, 3 classes, LOSO (B table 5).
+# AHMSA-Net (Zhang et al., 2025) on CAS(ME)^3 part A, 3 classes, LOSO (paper
+# Table 5).
 # Same model and schedule as ./ahmsa_3db.py (Adam 5e-6, batch 256, 800
 # epochs); inputs are mmmer's TV-L1 flow/strain tiles from the casme3 base
-# (B: TV-L1 + strain; the HTNet repo's CAS(ME)^3 builder used Farneback and
+# (paper: TV-L1 + strain; the HTNet repo's CAS(ME)^3 builder used Farneback and
 # magnitude instead).
 _base_ = [
     '../_base_/models/ahmsa.py',
@@ -15,8 +16,9 @@ train_dataloader = dict(batch_size=256)
 # 50 epochs, keep the latest; an interrupted fold resumes from it.
 default_hooks = dict(checkpoint=dict(interval=50))
 
-# Paper B's own input (Sec. 3.2): five facial regions (both eyes, nose, both
-# mouth corners) located with dlib landmarks on the apex frame (B: MediaPipe
+# The AHMSA-Net paper's own input (Sec. 3.2): five facial regions (both eyes,
+# nose, both mouth corners) located with dlib landmarks on the apex frame
+# (paper: MediaPipe
 # on the apex; docs/methods/ahmsa.md), aligned with them, cropped
 # from the full-resolution u/v/strain maps and recombined into one 28x28 map
 # (AHMSARegions; the recombination layout is our reading, see its docstring).

@@ -1,9 +1,9 @@
 # Fast twin of ahmsa_3db.py on the embedded synthetic dataset.
-# The AHMSA-Net reconstruction of spec 3 (channel + spatial attention + FFN
+# mmmer's AHMSA-Net reconstruction (channel + spatial attention + FFN
 # blocks, adaptive max-pool downsampling) at demo size: dim 64 instead of 256,
 # blocks (2, 2, 2) instead of (2, 2, 8); Adam lr 5e-4 for 60 epochs at batch
 # 32 instead of 5e-6 / 800 / 256, so LOSO over 8 subjects takes minutes.
-# Input: the HTNet region tiles of the synthetic base (paper B's own five-region
+# Input: the HTNet region tiles of the synthetic base (the paper's own five-region
 # variant is the AHMSARegions transform; see ahmsa_casme3.py).
 _base_ = [
     '../_base_/models/ahmsa.py',

@@ -1,6 +1,6 @@
 # CAS(ME)^3 part A micro-expressions, 3-class: 699 samples (negative 457,
 # positive 55, surprise 187) from 88 subjects; 'others' is excluded
-# (specs/datasets.md section 4). Repeated (Subject, Filename) rows are separate
+# (docs/datasets.md, "CAS(ME)^3 part A"). Repeated (Subject, Filename) rows are separate
 # samples; the known bad rows are repaired by rule and logged.
 # Layout: docs/datasets.md; check with tools/analysis/check_dataset.py.
 _base_ = './me_flow_htnet.py'

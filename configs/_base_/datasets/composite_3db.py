@@ -1,7 +1,8 @@
 # MEGC2019 composite database (3DB / CDE): SMIC-HS + CASME II + SAMM under
 # the 3-class map, 442 samples (negative 250, positive 109, surprise 83) from
 # 68 subjects (16 + 24 + 28), as in HTNet's combined_3_class2_for_optical_flow
-# .csv and MEB's notebooks (specs/datasets.md section 8, protocol.md "CDE").
+# .csv and MEB's notebooks (docs/datasets.md, "MEGC2019 composite 3DB";
+# docs/protocol.md, "Composite (MEGC2019) evaluation").
 # Sample rule: every SMIC-HS clip; CASME II 20140508 rows in the 3-class map
 # minus sub04/EP12_01f (ApexFrame "/") and sub24/EP02_07; SAMM rows in the
 # 3-class map. Subjects are namespaced (smic_s1, casme2_sub01, samm_006); the

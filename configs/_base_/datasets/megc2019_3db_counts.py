@@ -1,6 +1,7 @@
-# The MEGC2019 3DB sample table (specs/datasets.md section 8; identical in
-# HTNet's combined_3_class2_for_optical_flow.csv and MEB's notebooks), read by
-# tools/analysis/check_dataset.py from composite_3db.py / flow_folder_3db.py.
+# The MEGC2019 3DB sample table (docs/datasets.md, "MEGC2019 composite 3DB";
+# identical in HTNet's combined_3_class2_for_optical_flow.csv and MEB's
+# notebooks), read by tools/analysis/check_dataset.py from composite_3db.py /
+# flow_folder_3db.py.
 # Subject ids are mmmer's namespaced ones (HTNet's s01 -> smic_s1).
 expected_counts = dict(
     total=442,

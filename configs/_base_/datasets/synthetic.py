@@ -1,4 +1,4 @@
-# The embedded synthetic dataset (specs/synthetic.md): rendered from
+# The embedded synthetic dataset (mmmer.datasets.synthetic): rendered from
 # skimage.data.astronaut() in the CASME II layout on first use, so the whole
 # method (dlib alignment -> TV-L1 -> strain -> region tiles -> LOSO) runs on a
 # fresh machine without licensed data. 8 subjects x 9 clips (3 per class).

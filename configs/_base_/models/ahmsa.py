@@ -11,7 +11,9 @@ model = dict(
         patch_size=7,
         in_channels=3,
         dim=256,
-        heads=3,           # B table 3's unlabeled "3" read as heads (spec 3)
+        # The AHMSA-Net paper's Table 3 has a row whose label is lost with the
+        # value "3"; mmmer reads it as the head count, HTNet's value.
+        heads=3,
         num_hierarchies=3,
         block_repeats=(2, 2, 8),
         ffn_mult=4,

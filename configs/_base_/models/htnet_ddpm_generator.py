@@ -1,7 +1,9 @@
 # Class-conditional DDPM that generates HTNet inputs (28x28x3 flow/strain
-# region tiles) for paper A's diffusion-model data augmentation (eqs. 8-10),
-# read by tools/augment/{train,sample}_ddpm.py and GeneratedAugmentDataset.
-# The sizes are a PROPOSAL (paper A gives none; specs/flow_models.md 2.5):
+# region tiles) for the diffusion-model data augmentation of the LAPE/ESAAT
+# paper (Zhang et al., 2025, eqs. 8-10), read by
+# tools/augment/{train,sample}_ddpm.py and GeneratedAugmentDataset.
+# The sizes are mmmer's choice (the paper gives none; a small U-Net that fits
+# 28x28 inputs; docs/methods/htnet_lape_esaat.md):
 # diffusers UNet2DModel on the input scaled x/127.5 - 1, channels
 # (64, 128, 128), 2 ResBlocks per level, attention at 14 and 7, GroupNorm 32
 # (6,804,483 params); T = 1000 cosine ('squaredcos_cap_v2'), epsilon

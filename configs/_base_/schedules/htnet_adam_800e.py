@@ -1,4 +1,5 @@
-# HTNet / AHMSA schedule (HTNet official code, paper A Sec. 4, paper B Table 3):
+# HTNet / AHMSA schedule (HTNet's official code; the LAPE/ESAAT paper, Zhang
+# et al. 2025, Sec. 4; AHMSA-Net paper Table 3 for the epochs and batch):
 # Adam lr 5e-5, no weight decay, batch 256, 800 epochs, a fresh model per fold.
 # fused=True: the same Adam update in one kernel; 2x faster step on CPU for
 # HTNet's 140M parameters (profiled: 2.15 s vs 4.87 s per step at batch 256).
