@@ -1,7 +1,9 @@
 """Parameter and compute counts of a model built from an mmmer config.
 
-Two counters, reported under their own names (ARCHITECTURE.md, "Third-party
-facts"; openmmlab_conventions.md Part 2 rows c and c'):
+Two counters, reported under their own names, because the libraries count
+differently (one multiply-add is 2 FLOPs for torch's counter and 1 "flop" for
+mmengine's fvcore-style analyzer), and each misses the fused attention kernel
+in its own way:
 
 * **FLOPs** come from :class:`torch.utils.flop_counter.FlopCounterMode`, which
   counts one multiply-add as 2 FLOPs for matmul/conv/attention ops. On CPU it

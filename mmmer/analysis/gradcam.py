@@ -4,7 +4,8 @@ Grad-CAM (Selvaraju et al., ICCV 2017, Eq. 1-2): for a class score ``y_c``
 and the activations ``A`` of a chosen layer, the channel weights are the
 spatially averaged gradients ``alpha_k = mean_{ij} d y_c / d A_k[i, j]`` and
 the map is ``ReLU(sum_k alpha_k A_k)``, upsampled to the input size. It is the
-visualisation of paper C (Fig. 6), used there to show which facial regions
+visualisation of the EDMDBN paper (Ma et al., "Entire-detail motion
+dual-branch network for micro-expression recognition", Fig. 6), used there to show which facial regions
 drive a prediction.
 
 Layer outputs of several layouts are handled, so the same code serves every

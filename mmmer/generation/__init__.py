@@ -1,4 +1,5 @@
-"""Diffusion-model augmentation [A], leakage-free per subject group (spec 2.5)."""
+"""Diffusion-model augmentation (the LAPE/ESAAT paper, Zhang et al., 2025),
+leakage-free per subject group."""
 from .ddpm import (DEFAULT_DIFFUSION, ClassConditionalDDPM, build_scheduler,
                    build_unet, images_to_model_space, model_space_to_uint8,
                    resolve_diffusion_cfg)

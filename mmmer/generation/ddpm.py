@@ -1,17 +1,25 @@
-"""Class-conditional DDPM on the classifier input maps [A, Sec. "Diffusion
-model-based data augmentation", eqs. 8-10; specs/flow_models.md 2.5].
+"""Class-conditional DDPM on the classifier input maps.
+
+Implements the diffusion-model data augmentation of the LAPE/ESAAT paper
+(Zhang et al., "Leveraging vision transformers and entropy-based attention for
+accurate micro-expression recognition", Scientific Reports 2025, Sec.
+"Diffusion model-based data augmentation", eqs. 8-10; "the paper" below). The
+paper gives the equations but no network or training sizes; those below are
+mmmer's choice (docs/methods/htnet_lape_esaat.md).
 
 What is modelled: the 28x28x3 HTNet input itself (channels (u, v, strain),
 values 0..255), scaled to ``x / 127.5 - 1``. No flips or rotations: they
 would change the meaning of the flow components.
 
-- Forward process (A eq. 8, with the cumulative product written
+- Forward process (the paper's eq. 8, with the cumulative product written
   ``alpha_bar_t``): ``x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps``,
   cosine schedule (Nichol & Dhariwal, s = 0.008, beta clipped at 0.999;
   diffusers ``'squaredcos_cap_v2'``), T = 1000.
-- Loss (A eq. 9): ``|| eps - eps_theta(x_t, t, y) ||^2`` with t uniform in
+- Loss (eq. 9): ``|| eps - eps_theta(x_t, t, y) ||^2`` with t uniform in
   ``[0, T)`` (epsilon prediction).
-- Ancestral sampling (A eq. 10 corrected, spec 2.5):
+- Ancestral sampling (eq. 10 corrected: the printed equation drops the
+  ``1 / sqrt(1 - alpha_bar_t)`` factor of the predicted-noise term; this is
+  the standard DDPM step):
   ``x_{t-1} = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta) / sqrt(1 - beta_t)
   + sigma_t z`` with ``sigma_t^2 = beta~_t`` ("fixed_small") and z = 0 at the
   last step; diffusers computes the same mean through the clipped x0
@@ -39,7 +47,7 @@ from mmengine.logging import MMLogger
 from mmmer.registry import GENERATORS
 from mmmer.utils.compat import import_diffusers
 
-#: diffusers UNet2DModel settings of spec 2.5 (in/out channels and the
+#: diffusers UNet2DModel settings chosen by mmmer (in/out channels and the
 #: number of class embeddings are filled in from the data).
 DEFAULT_UNET = dict(
     sample_size=28,
@@ -65,7 +73,7 @@ DEFAULT_TRAIN = dict(
     steps=20000,
     batch_size=128,
     lr=2e-4,
-    # The spec names AdamW without a decay; 0.01 is PyTorch's AdamW default.
+    # AdamW with PyTorch's default decoupled weight decay, 0.01.
     weight_decay=0.01,
     ema=0.999,
     seed=0,
@@ -178,7 +186,7 @@ class ClassConditionalDDPM:
         self.scheduler_cfg = {**DEFAULT_SCHEDULER, **dict(scheduler or {})}
         if self.scheduler_cfg.get('prediction_type', 'epsilon') != 'epsilon':
             raise ValueError('ClassConditionalDDPM: only epsilon prediction is '
-                             'implemented (A eq. 9).')
+                             'implemented (the paper\'s eq. 9).')
         self.device = select_device(device)
         self.unet = build_unet(self.unet_cfg, self.num_classes, in_channels).to(self.device)
         self.ema_unet = copy.deepcopy(self.unet).requires_grad_(False).eval()
@@ -193,12 +201,12 @@ class ClassConditionalDDPM:
     # ------------------------------------------------------------ training
     def loss(self, x0: torch.Tensor, labels: torch.Tensor,
              generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """A eq. 9: MSE between the true and predicted noise, t ~ U{0..T-1}."""
+        """The paper's eq. 9: MSE of true vs predicted noise, t ~ U{0..T-1}."""
         n = x0.shape[0]
         t = torch.randint(0, self.num_train_timesteps, (n, ), generator=generator)
         noise = torch.randn(x0.shape, generator=generator)
         t, noise = t.to(self.device), noise.to(self.device)
-        x_t = self.scheduler.add_noise(x0, noise, t)  # A eq. 8 (alpha_bar_t)
+        x_t = self.scheduler.add_noise(x0, noise, t)  # eq. 8 (alpha_bar_t)
         pred = self.unet(x_t, t, class_labels=labels).sample
         return F.mse_loss(pred, noise)
 
@@ -222,7 +230,7 @@ class ClassConditionalDDPM:
             ) -> List[float]:
         """Train on ``images`` (N, 28, 28, 3) in [0, 255] with class ``labels``.
 
-        Batches are drawn uniformly with replacement, t uniformly (A eq. 9).
+        Batches are drawn uniformly with replacement, t uniformly (eq. 9).
         With ``checkpoint_path`` the model, EMA, optimiser and RNG states are
         saved atomically every ``checkpoint_interval`` steps and a rerun with the
         same ``checkpoint_tag`` continues from there (same result as an
@@ -300,7 +308,7 @@ class ClassConditionalDDPM:
     def sample(self, labels: Sequence[int], num_inference_steps: Optional[int] = None,
                seed: int = 0, batch_size: int = 256, use_ema: bool = True,
                progress: bool = False) -> np.ndarray:
-        """Ancestral sampling (A eq. 10 corrected) for the given class labels.
+        """Ancestral sampling (eq. 10, corrected) for the given class labels.
 
         Returns (N, H, W, C) uint8 maps in [0, 255], like the real inputs.
         Deterministic for a given ``seed`` and batch size.

@@ -1,5 +1,8 @@
-"""GeneratedAugmentDataset: a fold's training set plus DDPM samples [A,
-"Diffusion model-based data augmentation"; specs/flow_models.md 2.5].
+"""GeneratedAugmentDataset: a fold's training set plus DDPM samples.
+
+The diffusion-model data augmentation of the LAPE/ESAAT paper (Zhang et al.,
+2025, Sec. "Diffusion model-based data augmentation"), made leakage-free with
+subject-disjoint generators (docs/methods/htnet_lape_esaat.md).
 
 Leakage-free by construction:
 
@@ -46,7 +49,8 @@ def topup_counts(class_counts: Sequence[int], topup) -> List[int]:
     """How many samples to generate per class.
 
     ``'majority'``: bring every class up to the largest class of the fold's
-    training split (spec 2.5); ``None`` / ``'none'``: nothing; a list
+    training split (mmmer's default: the paper does not say how many
+    samples it adds); ``None`` / ``'none'``: nothing; a list
     ``[n_0, n_1, ...]`` or dict ``{class: n}``: exactly these numbers.
     """
     k = len(class_counts)

@@ -1,4 +1,4 @@
-"""Subject-disjoint generator groups (specs/flow_models.md 2.5, "No leakage").
+"""Subject-disjoint generator groups for the diffusion augmentation.
 
 The subjects are split into ``num_groups`` disjoint groups, stratified by
 dataset; generator ``g`` is trained on every group except ``g``. A LOSO fold

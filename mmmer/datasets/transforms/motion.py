@@ -1,8 +1,9 @@
 """Motion features between key frames: TV-L1 flow, optical strain, stacking.
 
-Seed B (AHMSA-Net) sec. 3.2 and HTNet's published inputs (spec
-flow_models.md sec. 1.1) use TV-L1 flow (u, v) between onset and apex plus
-the optical strain derived from it, as a 3-channel map.
+AHMSA-Net (Zhang et al., 2025, sec. 3.2) and HTNet's published inputs (Wang
+et al., "HTNet for micro-expression recognition"; docs/methods/htnet.md,
+"The method in short") use TV-L1 flow (u, v) between onset and apex plus the
+optical strain derived from it, as a 3-channel map.
 """
 import cv2
 import numpy as np
@@ -134,7 +135,7 @@ def optical_strain(flow: np.ndarray) -> np.ndarray:
     strain tensor; Shreve et al., "Macro- and micro-expression spotting in
     long videos using spatio-temporal strain", FG 2011). AHMSA-Net sec. 3.2
     computes its third channel this way (its eq. 1 is not legible in the
-    available text; spec flow_models.md sec. 3).
+    available text, so mmmer uses this standard definition).
     """
     flow = np.asarray(flow, dtype=np.float64)
     if flow.ndim != 3 or flow.shape[2] != 2:
@@ -184,7 +185,8 @@ class StackMotion(BaseTransform):
     Args:
         normalize: ``'minmax255'`` scales each channel independently to
             0..255, as in HTNet's published 28x28 inputs (every channel of
-            every file spans exactly 0..255; spec flow_models.md 1.1); a
+            every file spans exactly 0..255, as measured on the released
+            files); a
             constant channel becomes 0. ``'none'`` keeps pixels (u, v) and the
             raw strain. Values are not rounded (HTNet stores uint8 PNGs).
     """

@@ -1,4 +1,4 @@
-"""Pooled UF1 / UAR / Acc (specs/protocol.md, MEGC2019 CDE).
+"""Pooled UF1 / UAR / Acc (docs/protocol.md, "Metrics"; MEGC2019 CDE).
 
 UF1 = mean_c 2TP_c / (2TP_c + FP_c + FN_c); UAR = mean_c TP_c / N_c;
 Acc = correct / total. Classes with N_c = 0 are left out of both means (and

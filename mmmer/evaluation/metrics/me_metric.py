@@ -29,7 +29,7 @@ def prediction_records(data_samples: Sequence) -> List[dict]:
 
 @METRICS.register_module()
 class MEMetric(BaseMetric):
-    """Collects predictions and computes pooled UF1/UAR/Acc (protocol.md).
+    """Collects predictions and computes pooled UF1/UAR/Acc (docs/protocol.md).
 
     Generated (diffusion) samples are never scored: a data sample with
     ``is_generated=True`` is dropped here. ``self.results`` keeps one dict per

@@ -29,7 +29,8 @@ class MEClassifier(BaseModel):
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
         # Heads whose loss needs the whole model (e.g. the SVM head's L2
-        # penalty over every conv/linear weight, paper D) get a weak reference.
+        # penalty over every conv/linear weight in the ShuffleNetV2 + SVM
+        # method of Liu et al., 2022) get a weak reference.
         if hasattr(self.head, 'bind_model'):
             self.head.bind_model(self)
 

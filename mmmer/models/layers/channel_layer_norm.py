@@ -1,8 +1,8 @@
 """Channel LayerNorm: normalise over the channel axis at every position.
 
-HTNet (flow_models spec 1.2) and AHMSA-Net (paper B eq. 3) use a LayerNorm
-that, for every spatial position, normalises the C channel values with the
-*biased* variance and ``eps`` inside the square root,
+HTNet (Wang et al.; its official ``Model.py``) and AHMSA-Net (Zhang et al.,
+2025, eq. 3) use a LayerNorm that, for every spatial position, normalises the
+C channel values with the *biased* variance and ``eps`` inside the square root,
 ``y = (x - mean_c) / sqrt(var_c + eps) * g + b`` with learnable per-channel
 ``g`` (init 1) and ``b`` (init 0).
 """

@@ -11,8 +11,8 @@ from mmmer.registry import MODELS
 def inverse_frequency_weights(class_counts: Sequence[int]) -> list:
     """w_i = M / (K * M_i): M samples, K classes, M_i samples of class i.
 
-    The EDMDBN paper's weighting (paper C, Sec. 3.4); classes absent from the
-    training split get weight 0 so they cannot produce a NaN.
+    The EDMDBN paper's weighting (Ma et al., 2025, Sec. 3.4); classes absent
+    from the training split get weight 0 so they cannot produce a NaN.
     """
     counts = [int(c) for c in class_counts]
     total, k = sum(counts), len(counts)
