@@ -60,7 +60,7 @@ def test_model_complexity_exact_with_attention():
 
 def test_mmengine_without_handle_misses_attention():
     # ... and without it drops exactly the attention term (the reason for the
-    # handle, openmmlab_conventions.md Part 2 row c).
+    # handle, see mmmer/analysis/complexity.py).
     from mmengine.analysis import FlopAnalyzer
     from mmmer.analysis.complexity import TensorForward
     x = torch.randn(1, 3, 8, 8)

@@ -1,6 +1,6 @@
 """CASME II parser on small fixtures built here with the real sheet header.
 
-The fixture reproduces the quirks of specs/datasets.md section 1: blank
+The fixture reproduces the quirks of the real CASME II sheet: blank
 header columns, int and "01" subjects, the "/" apex of sub04/EP12_01f,
 irregular clip names, sub16/EP01_08 shorter than annotated, numeric frame
 order (reg_img10 after reg_img9), an excluded emotion and sub24/EP02_07.
@@ -277,7 +277,7 @@ def test_subject_selection_uses_namespaced_ids(root):
 
 def test_megc2019_sheet_gives_the_145_sample_3class_set(tmp_path):
     # An independent fixture of the whole 255-row 20140508 sheet
-    # (tests/fixtures/me_layouts.py, counts of specs/datasets.md section 8).
+    # (tests/fixtures/me_layouts.py, counts of the MEGC2019 3DB table).
     from collections import Counter
 
     from tests.fixtures.me_layouts import CASME2_3DB, build_casme2

@@ -42,7 +42,7 @@ def test_three_class_counts(samm):
     assert len(ds) == 133
     assert ds.class_counts() == [92, 26, 15]
     assert len(ds.get_subjects()) == 28
-    # per-subject counts of the MEGC2019 table (datasets.md section 8)
+    # per-subject counts of the MEGC2019 3DB table (HTNet's CSV)
     per_subject = {}
     for d in ds.data_list:
         per_subject[d['subject']] = per_subject.get(d['subject'], 0) + 1

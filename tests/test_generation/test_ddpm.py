@@ -1,4 +1,4 @@
-"""ClassConditionalDDPM: architecture size, schedule, sampler, training (spec 2.5)."""
+"""ClassConditionalDDPM: architecture size, schedule, sampler, training."""
 import math
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""GeneratedAugmentDataset + tools/augment: leakage-free top-up (spec 2.5).
+"""GeneratedAugmentDataset + tools/augment: leakage-free top-up.
 
 One module-scoped set of tiny generators (5 groups over 10 subjects of two
 datasets) is trained through tools/augment/train_ddpm.py and shared by the

@@ -1,4 +1,4 @@
-"""The DDPM leaf configs compose their bases and describe the spec 2.5 generator."""
+"""The DDPM leaf configs compose their bases and describe the default generator."""
 import os.path as osp
 
 import pytest

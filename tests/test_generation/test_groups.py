@@ -1,4 +1,4 @@
-"""Subject-disjoint, dataset-stratified generator groups (spec 2.5)."""
+"""Subject-disjoint, dataset-stratified generator groups (no leakage)."""
 from collections import Counter
 
 import pytest
@@ -9,7 +9,7 @@ from mmmer.generation.groups import (FoldGroupError, GeneratorLeakageError,
 
 
 def megc2019_subjects():
-    """The 3DB subject list: SMIC 16, CASME II 24, SAMM 28 (spec section 4)."""
+    """The 3DB subject list: SMIC 16, CASME II 24, SAMM 28 (HTNet's 3DB CSV)."""
     out = {f'smic_s{i}': 'smic' for i in range(1, 17)}
     out.update({f'casme2_sub{i:02d}': 'casme2' for i in range(1, 25)})
     out.update({f'samm_{i:03d}': 'samm' for i in range(6, 34)})

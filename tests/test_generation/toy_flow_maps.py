@@ -65,7 +65,8 @@ def toy_dataset_cfg(cache_dir, **kwargs):
                 **kwargs)
 
 
-#: The tiny twin of the default DDPM (spec 2.5 sizes scaled down).
+#: The tiny twin of the default DDPM (the sizes of
+#: configs/_base_/models/htnet_ddpm_generator.py scaled down).
 TINY_DIFFUSION = dict(
     num_groups=5,
     unet=dict(block_out_channels=(16, 32, 32), layers_per_block=1, norm_num_groups=8,

@@ -9,7 +9,8 @@ from mmmer.datasets.transforms import AlignCropFace, DetectFaceLandmarks
 from mmmer.utils.face import (centered_mean_shape, detect_face_and_landmarks,
                               dlib_mean_shape, eye_centers)
 
-# dlib's frontal detector box of the astronaut face (spec synthetic.md).
+# dlib's frontal detector box of skimage's astronaut face (the face of the
+# embedded synthetic dataset).
 ASTRONAUT_BOX = np.array([175, 76, 265, 166], np.float32)
 
 

@@ -18,7 +18,7 @@ def test_fallback_points_give_documented_official_crops(img28, monkeypatch):
     monkeypatch.setattr(regions, 'print_log', lambda msg, **kw: logged.append(msg))
     out = TRANSFORMS.build(dict(type='FacialRegionTiles'))(
         dict(img=img28.copy(), subject='smic_s01', clip='s01_ne_01'))
-    # Spec flow_models.md 1.1: crops 0, 1, 3, 4 of the official code with its
+    # HTNet's official code: crops 0, 1, 3, 4 with its
     # constant points, tiled [crop0 | crop1] over [crop3 | crop4].
     expected = np.concatenate([
         np.concatenate([img28[2:16, 4:18], img28[14:28, 3:17]], axis=1),

@@ -1,4 +1,4 @@
-"""AHMSA-Net (spec 3): pinned parameter counts and block semantics."""
+"""AHMSA-Net (mmmer's reconstruction, docs/methods/ahmsa.md): pinned parameter counts and block semantics."""
 import pytest
 import torch
 import torch.nn.functional as F

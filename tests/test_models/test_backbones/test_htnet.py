@@ -1,5 +1,6 @@
-"""HTNet: pinned parameter counts (spec 1.3 / 2.4) and equality with a
-literal NCHW reference of spec 1.2 (1x1 convs, einops blocking, full softmax)."""
+"""HTNet: pinned parameter counts (the official Model.py instantiated, and the
+LAPE/ESAAT variants) and equality with a literal NCHW reference of the
+official architecture (1x1 convs, einops blocking, full softmax)."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -45,7 +46,7 @@ def test_breakdown_and_indexing():
     assert count(m.levels[1].blocks[0]) == 3_146_752
     assert count(m.levels[2].blocks[0]) == 12_576_768
     assert [count(a) for a in m.aggregates] == [1_181_184, 4_721_664]
-    assert m.window == 1  # one token per window at every level (spec 1.2)
+    assert m.window == 1  # one token per window at every level (official layout)
     assert m.attention_index(2, 0) == 4 and m.level_indices(2) == list(range(4, 14))
     d = build_meta(drop_attention=[4, -1])
     assert d.drop_attention == [4, 13]

@@ -7,7 +7,7 @@ from mmmer.models.layers import LearnableAbsolutePositionEmbedding
 def test_lape_adds_one_vector_per_position():
     torch.manual_seed(0)
     pe = LearnableAbsolutePositionEmbedding(256, 4)
-    assert sum(p.numel() for p in pe.parameters()) == 4096  # spec 2.1
+    assert sum(p.numel() for p in pe.parameters()) == 4096  # 1 x 256 x 4 x 4
     assert pe.pos_embed.shape == (1, 256, 4, 4)
     # trunc_normal_(std=0.02) with torch's default absolute cut at +-2 (as the
     # reference codes call it): effectively N(0, 0.02^2)

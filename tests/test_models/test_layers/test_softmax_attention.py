@@ -19,9 +19,9 @@ def reference_attention(attn, x):
 
 def test_dim_head_and_params_htnet_level0():
     attn = SoftmaxAttention(256, 3)
-    assert attn.dim_head == 85 and attn.inner_dim == 255  # spec 1.2
+    assert attn.dim_head == 85 and attn.inner_dim == 255  # dim // heads, official
     assert attn.qkv.bias is None
-    # 195,840 + 65,536 (+512 LN in the block = 261,888, spec 1.3)
+    # 195,840 + 65,536 (+512 LN in the block = 261,888, as the official code)
     assert sum(p.numel() for p in attn.parameters()) == 261_376
 
 
