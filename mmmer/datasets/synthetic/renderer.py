@@ -18,9 +18,16 @@ import numpy as np
 
 from mmmer.utils.landmarks import MIRROR_68
 
+from .variation import (apply_identity_tone, apply_identity_warp, identity_params,
+                        vary_components)
+
 __all__ = ['CLASS_SPECS', 'astronaut_face', 'as_hw', 'raised_cosine_profile',
            'render_subject', 'clip_plan', 'apex_field', 'render_clip',
            'apex_ground_truth']
+
+# The optional realism of the hard preset (identity warps and tone, head
+# rotation, blinks, shared action units) lives in :mod:`.variation`; every
+# option off leaves the functions below on their original code path.
 
 #: Class -> CASME II emotions it is written as, and the AU string of its motion.
 CLASS_SPECS = {
@@ -177,8 +184,13 @@ def _subject_affine(params: dict, source_landmarks: np.ndarray, hw) -> np.ndarra
     return (flip @ sim @ crop)[:2]
 
 
-def render_subject(seed: int, subject_idx: int, frame_size=256) -> dict:
+def render_subject(seed: int, subject_idx: int, frame_size=256,
+                   identity_variation: float = 0.0) -> dict:
     """The neutral face of one synthetic subject.
+
+    ``identity_variation`` (0..1, default 0 = the original faces) adds a
+    wider pose, a smooth non-rigid identity warp, a skin-tone shift and a
+    directional illumination gradient (:func:`.variation.identity_params`).
 
     Returns ``dict(params, affine, neutral (HxWx3 float32 RGB in [0, 255]),
     landmarks (68, 2) float64 in frame pixels)``.
@@ -186,13 +198,24 @@ def render_subject(seed: int, subject_idx: int, frame_size=256) -> dict:
     hw = as_hw(frame_size)
     source, source_landmarks = astronaut_face()
     params = _subject_params(seed, subject_idx, hw[1] / _REFERENCE_SIZE)
+    identity = None
+    if identity_variation > 0:
+        identity = identity_params(seed, subject_idx, identity_variation, hw)
+        params['scale'] *= identity['scale_factor']
+        params['rotation_deg'] += identity['rotation_offset_deg']
     affine = _subject_affine(params, source_landmarks, hw)
     warped = cv2.warpAffine(source.astype(np.float32), affine, (hw[1], hw[0]),
                             flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT101)
+    landmarks = source_landmarks @ affine[:, :2].T + affine[:, 2]
+    if identity is not None:
+        warped, landmarks = apply_identity_warp(warped, landmarks, identity)
     v = np.clip(warped / 255.0, 0, 1) ** params['gamma']
+    if identity is not None:
+        v = apply_identity_tone(v, identity)
     v = params['contrast'] * (v - 0.5) + 0.5 + params['brightness']
     neutral = np.clip(v * 255.0, 0, 255).astype(np.float32)
-    landmarks = source_landmarks @ affine[:, :2].T + affine[:, 2]
+    if identity is not None:
+        params.update(identity['record'])
     if params['flip']:
         # Keep dlib's semantics (e.g. 36 = outer corner of the eye on the
         # image's left) in the mirrored face.
@@ -201,8 +224,16 @@ def render_subject(seed: int, subject_idx: int, frame_size=256) -> dict:
 
 
 def clip_plan(seed: int, subject_idx: int, clip_idx: int, cls: str,
-               landmarks: np.ndarray, hw, amplitude_range, clip_length_range) -> dict:
-    """Random motion and timing of one clip (depends on its own rng only)."""
+               landmarks: np.ndarray, hw, amplitude_range, clip_length_range,
+               head_motion_px: float = 0.5, au_variation: float = 0.0) -> dict:
+    """Random motion and timing of one clip (depends on its own rng only).
+
+    ``head_motion_px`` bounds the smooth global head translation (default
+    0.5 px, the original); ``au_variation`` (0..1, default 0) drops one of a
+    class's action-unit groups and borrows a weaker group of another class
+    with that probability (:func:`.variation.vary_components`), so classes
+    share action units as in real data.
+    """
     rng = np.random.default_rng([seed, 2, subject_idx, clip_idx])
     size_scale = hw[1] / _REFERENCE_SIZE
     num_frames = int(rng.integers(clip_length_range[0], clip_length_range[1] + 1))
@@ -215,6 +246,10 @@ def clip_plan(seed: int, subject_idx: int, clip_idx: int, cls: str,
     emotions = CLASS_SPECS[cls]['emotions']
     emotion = emotions[int(rng.integers(len(emotions)))]
     components = _au_components(cls, landmarks, amplitude)
+    if au_variation > 0:
+        components = vary_components(
+            seed, subject_idx, clip_idx, cls, au_variation, components,
+            lambda other: _au_components(other, landmarks, amplitude))
     moving = sorted({k for idx, _ in components for k in idx})
     others = [k for k in range(68) if k not in moving]
     n_distract = int(rng.integers(3, 8))
@@ -226,7 +261,7 @@ def clip_plan(seed: int, subject_idx: int, clip_idx: int, cls: str,
         distract.append((k, magnitude * np.array([np.cos(angle), np.sin(angle)]),
                          float(rng.uniform(6, 10) * size_scale)))
     # Smooth head jitter j(t) with j(onset) = 0 and |j| <= jitter_max.
-    jitter_max = float(rng.uniform(0.0, 0.5))
+    jitter_max = float(rng.uniform(0.0, head_motion_px))
     periods = rng.uniform(num_frames, 3 * num_frames, 2)
     phases = rng.uniform(0, 2 * np.pi, 2)
     direction = rng.uniform(-1, 1, 2)
@@ -290,18 +325,25 @@ def _inverse_map(field: np.ndarray, s: float, jitter: np.ndarray,
 
 
 def render_clip(neutral: np.ndarray, field: np.ndarray, plan: dict,
-                noise_std: float = 0.0) -> List[np.ndarray]:
+                noise_std: float = 0.0, extra_motion=()) -> List[np.ndarray]:
     """The frames (HxWx3 uint8 RGB) of one clip, before JPEG encoding.
 
     ``noise_std`` adds per-frame sensor noise (grey levels) drawn from the
-    clip's own seed, so rendering is deterministic.
+    clip's own seed, so rendering is deterministic. ``extra_motion`` is a
+    list of ``(profile (T,), field HxWx2)`` added to ``s(t) B`` (blinks, head
+    rotation; :func:`.variation.extra_motion`); every profile is 0 at the
+    onset, so the onset frame stays the neutral face.
     """
     num = plan['num_frames']
     s = raised_cosine_profile(num, plan['onset_idx'], plan['apex_idx'], num - 1)
     noise_rng = np.random.default_rng(plan['noise_seed'])
     frames = []
     for t in range(num):
-        map_x, map_y = _inverse_map(field, float(s[t]), plan['jitter'][t])
+        if extra_motion:
+            total = _total_field(field, float(s[t]), extra_motion, t)
+            map_x, map_y = _inverse_map(total, 1.0, plan['jitter'][t])
+        else:
+            map_x, map_y = _inverse_map(field, float(s[t]), plan['jitter'][t])
         frame = cv2.remap(neutral, map_x, map_y, cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REFLECT101)
         if noise_std > 0:
@@ -311,11 +353,24 @@ def render_clip(neutral: np.ndarray, field: np.ndarray, plan: dict,
     return frames
 
 
-def apex_ground_truth(field: np.ndarray, plan: dict) -> np.ndarray:
+def _total_field(field: np.ndarray, s: float, extra_motion, t: int) -> np.ndarray:
+    """``s B + sum_k p_k(t) E_k``: the non-rigid displacement of frame t."""
+    total = s * field
+    for profile, extra in extra_motion:
+        if profile[t] != 0:
+            total = total + float(profile[t]) * extra
+    return total
+
+
+def apex_ground_truth(field: np.ndarray, plan: dict, extra_motion=()) -> np.ndarray:
     """Onset->apex displacement on the onset grid: ``B + j(apex) - j(onset)``.
 
-    The onset frame is the neutral face (s = 0, j(onset) = 0), so a point at
-    y in the onset frame moves to ``y + D_apex(y)`` in the apex frame.
+    The onset frame is the neutral face (s = 0, j(onset) = 0, every extra
+    profile 0), so a point at y in the onset frame moves to ``y + D_apex(y)``
+    in the apex frame; ``extra_motion`` (as in :func:`render_clip`) adds its
+    apex value.
     """
     jitter = plan['jitter'][plan['apex_idx']] - plan['jitter'][plan['onset_idx']]
+    if extra_motion:
+        field = _total_field(field, 1.0, extra_motion, plan['apex_idx'])
     return (field + jitter).astype(np.float32)

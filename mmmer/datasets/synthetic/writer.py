@@ -27,12 +27,15 @@ from mmmer.utils.io import dump_json_atomic
 
 from ..base import DatasetLayoutError
 from .renderer import apex_field, apex_ground_truth, as_hw, clip_plan, render_clip, render_subject
+from .variation import allocate_classes, extra_motion
 
-__all__ = ['GENERATOR_VERSION', 'SETTINGS_FILE', 'ANNOTATION_FILE', 'FRAMES_DIR',
+__all__ = ['GENERATOR_VERSION', 'CLASSES', 'REALISM_DEFAULTS', 'SETTINGS_FILE', 'ANNOTATION_FILE', 'FRAMES_DIR',
            'GT_FLOW_DIR', 'CASME2_HEADER', 'synthetic_settings', 'read_synthetic_settings',
            'generate_synthetic_dataset']
 
 GENERATOR_VERSION = 1
+#: The classes in the order of ``class_totals``.
+CLASSES = ('negative', 'positive', 'surprise')
 SETTINGS_FILE = 'synthetic_settings.json'
 ANNOTATION_FILE = 'annotation.xlsx'
 FRAMES_DIR = 'Cropped'
@@ -87,8 +90,19 @@ def synthetic_settings(num_subjects: int = 8,
                        frame_size: Union[int, Sequence[int]] = 256,
                        amplitude_range: Sequence[float] = (0.6, 2.0),
                        clip_length_range: Sequence[int] = (10, 20),
-                       jpeg_quality: int = 95) -> dict:
-    """The normalised settings dict recorded in ``synthetic_settings.json``."""
+                       jpeg_quality: int = 95,
+                       class_totals: Optional[Sequence[int]] = None,
+                       identity_variation: float = 0.0,
+                       head_motion_px: float = 0.5,
+                       head_rotation_deg: float = 0.0,
+                       blink_prob: float = 0.0,
+                       au_variation: float = 0.0) -> dict:
+    """The normalised settings dict recorded in ``synthetic_settings.json``.
+
+    The realism options (``class_totals`` .. ``au_variation``) are recorded
+    only when they differ from their defaults, so the default dataset's
+    settings (and bytes) are those of the original generator.
+    """
     hw = as_hw(frame_size)
     if num_subjects < 1 or clips_per_class < 1 or extra_negative < 0:
         raise ValueError('num_subjects and clips_per_class must be >= 1 and '
@@ -104,6 +118,9 @@ def synthetic_settings(num_subjects: int = 8,
     a_lo, a_hi = (float(v) for v in amplitude_range)
     if not 0 < a_lo <= a_hi:
         raise ValueError(f'amplitude_range must be 0 < lo <= hi, got {amplitude_range}')
+    realism = _realism_settings(num_subjects, extra_negative, class_totals,
+                                identity_variation, head_motion_px, head_rotation_deg,
+                                blink_prob, au_variation)
     return dict(
         generator='mmmer.datasets.synthetic',
         generator_version=GENERATOR_VERSION,
@@ -115,7 +132,41 @@ def synthetic_settings(num_subjects: int = 8,
         frame_size=[hw[0], hw[1]],
         amplitude_range=[a_lo, a_hi],
         clip_length_range=[lo, hi],
-        jpeg_quality=int(jpeg_quality))
+        jpeg_quality=int(jpeg_quality),
+        **realism)
+
+
+#: Defaults of the realism options (the original, easy dataset).
+REALISM_DEFAULTS = dict(class_totals=None, identity_variation=0.0, head_motion_px=0.5,
+                        head_rotation_deg=0.0, blink_prob=0.0, au_variation=0.0)
+
+
+def _realism_settings(num_subjects, extra_negative, class_totals, identity_variation,
+                      head_motion_px, head_rotation_deg, blink_prob, au_variation) -> dict:
+    """Validated realism options that differ from :data:`REALISM_DEFAULTS`."""
+    out = {}
+    if class_totals is not None:
+        totals = [int(v) for v in class_totals]
+        if len(totals) != len(CLASSES) or min(totals) < 0 or sum(totals) < num_subjects:
+            raise ValueError(
+                f'class_totals must be {len(CLASSES)} counts >= 0 ({", ".join(CLASSES)}) '
+                f'summing to at least num_subjects={num_subjects}, got {class_totals}')
+        if extra_negative:
+            raise ValueError('class_totals replaces clips_per_class and extra_negative; '
+                             f'drop extra_negative={extra_negative}.')
+        out['class_totals'] = totals
+    for name, value, hi in (('identity_variation', identity_variation, 1.0),
+                            ('blink_prob', blink_prob, 1.0),
+                            ('au_variation', au_variation, 1.0),
+                            ('head_motion_px', head_motion_px, None),
+                            ('head_rotation_deg', head_rotation_deg, 10.0)):
+        value = float(value)
+        if value < 0 or (hi is not None and value > hi):
+            raise ValueError(f'{name} must be in [0, {hi if hi is not None else "inf"}], '
+                             f'got {value}')
+        if value != REALISM_DEFAULTS[name]:
+            out[name] = value
+    return out
 
 
 def read_synthetic_settings(root: str) -> Optional[dict]:
@@ -136,24 +187,40 @@ def _write_dataset(out_dir: str, settings: dict) -> dict:
     encode = [int(cv2.IMWRITE_JPEG_QUALITY), settings['jpeg_quality']]
     rows, clips_meta, subjects_meta = [], [], []
     os.makedirs(osp.join(out_dir, GT_FLOW_DIR))
+    opt = dict(REALISM_DEFAULTS, **{k: settings[k] for k in REALISM_DEFAULTS if k in settings})
+    dealt = None
+    if opt['class_totals'] is not None:
+        dealt = allocate_classes(opt['class_totals'], settings['num_subjects'], seed, CLASSES)
     for subject_idx in range(settings['num_subjects']):
         subject = f'sub{subject_idx + 1:02d}'
-        face = render_subject(seed, subject_idx, hw)
+        if opt['identity_variation'] > 0:
+            face = render_subject(seed, subject_idx, hw, opt['identity_variation'])
+        else:
+            face = render_subject(seed, subject_idx, hw)
         subjects_meta.append(dict(
             subject=subject, **face['params'],
             affine=np.round(face['affine'], 6).tolist(),
             landmarks=np.round(face['landmarks'], 3).tolist()))
         classes = ['negative'] * (k + settings['extra_negative']) + \
             ['positive'] * k + ['surprise'] * k
+        if dealt is not None:
+            classes = sorted(dealt[subject_idx], key=CLASSES.index)
         order = np.random.default_rng([seed, 3, subject_idx]).permutation(len(classes))
         for clip_idx, class_idx in enumerate(order):
             cls = classes[int(class_idx)]
             plan = clip_plan(seed, subject_idx, clip_idx, cls, face['landmarks'], hw,
-                              settings['amplitude_range'], settings['clip_length_range'])
+                              settings['amplitude_range'], settings['clip_length_range'],
+                              opt['head_motion_px'], opt['au_variation'])
             take = np.random.default_rng([seed, 4, subject_idx, clip_idx]).integers(1, 10)
             clip = f'EP{clip_idx + 1:02d}_{int(take):02d}'
             field = apex_field(plan, face['landmarks'], hw)
-            frames = render_clip(face['neutral'], field, plan, face['params']['noise_std'])
+            extra, extra_record = (), {}
+            if opt['blink_prob'] > 0 or opt['head_rotation_deg'] > 0:
+                extra, extra_record = extra_motion(
+                    seed, subject_idx, clip_idx, plan, face['landmarks'], hw,
+                    opt['blink_prob'], opt['head_rotation_deg'])
+            frames = render_clip(face['neutral'], field, plan, face['params']['noise_std'],
+                                 extra)
             clip_dir = osp.join(out_dir, FRAMES_DIR, subject, clip)
             os.makedirs(clip_dir)
             numbers = [plan['first_number'] + i for i in range(plan['num_frames'])]
@@ -164,7 +231,7 @@ def _write_dataset(out_dir: str, settings: dict) -> dict:
                     raise RuntimeError(f'JPEG encoding failed for {clip_dir}')
                 with open(osp.join(clip_dir, f'reg_img{number}.jpg'), 'wb') as f:
                     f.write(buf.tobytes())
-            gt = apex_ground_truth(field, plan)
+            gt = apex_ground_truth(field, plan, extra)
             np.save(osp.join(out_dir, GT_FLOW_DIR, f'{subject}_{clip}.npy'), gt)
             onset = numbers[plan['onset_idx']]
             apex = numbers[plan['apex_idx']]
@@ -182,7 +249,10 @@ def _write_dataset(out_dir: str, settings: dict) -> dict:
                 jitter_at_apex_px=np.round(
                     plan['jitter'][plan['apex_idx']], 6).tolist(),
                 gt_flow=f'{GT_FLOW_DIR}/{subject}_{clip}.npy',
-                gt_max_px=round(float(magnitude.max()), 6)))
+                gt_max_px=round(float(magnitude.max()), 6), **extra_record))
+            if opt['au_variation'] > 0:
+                clips_meta[-1]['moving_landmarks'] = sorted(
+                    {int(i) for idx, _ in plan['components'] for i in idx})
     _deterministic_xlsx(rows, osp.join(out_dir, ANNOTATION_FILE))
     record = dict(settings=settings, subjects=subjects_meta, clips=clips_meta)
     # Written last: its presence marks a complete dataset.
@@ -216,7 +286,13 @@ def generate_synthetic_dataset(root: str,
                                frame_size: Union[int, Sequence[int]] = 256,
                                amplitude_range: Sequence[float] = (0.6, 2.0),
                                clip_length_range: Sequence[int] = (10, 20),
-                               jpeg_quality: int = 95) -> dict:
+                               jpeg_quality: int = 95,
+                               class_totals: Optional[Sequence[int]] = None,
+                               identity_variation: float = 0.0,
+                               head_motion_px: float = 0.5,
+                               head_rotation_deg: float = 0.0,
+                               blink_prob: float = 0.0,
+                               au_variation: float = 0.0) -> dict:
     """Generate (or reuse) the synthetic ME dataset in ``root``.
 
     Args:
@@ -233,6 +309,23 @@ def generate_synthetic_dataset(root: str,
         amplitude_range ((float, float)): AU displacement at apex, px.
         clip_length_range ((int, int)): frames per clip, inclusive.
         jpeg_quality (int): quality of the written JPEG frames.
+        class_totals ((int, int, int), optional): clips of negative,
+            positive, surprise over the whole dataset, dealt over the
+            subjects (replaces ``clips_per_class`` / ``extra_negative``);
+            e.g. the MEGC2019 composite's 250 / 109 / 83 proportions.
+        identity_variation (float): 0..1, per-subject non-rigid warp, pose,
+            skin tone and illumination (:mod:`.variation`); default 0.
+        head_motion_px (float): bound of the smooth head translation; 0.5.
+        head_rotation_deg (float): bound of a smooth in-plane head rotation
+            and nod; default 0.
+        blink_prob (float): probability that a clip has a blink; default 0.
+        au_variation (float): probability of dropping one of the class's AU
+            groups and, independently, of borrowing a weaker one of another
+            class; default 0.
+
+        All realism options at their defaults give the original dataset,
+        byte for byte. ``configs/_base_/datasets/synthetic_hard.py`` sets
+        them all (the hard preset).
 
     Returns:
         dict: ``settings``, ``subjects``, ``clips`` (as in the json) plus
@@ -245,7 +338,9 @@ def generate_synthetic_dataset(root: str,
     """
     settings = synthetic_settings(num_subjects, clips_per_class, extra_negative, seed,
                                   frame_size, amplitude_range, clip_length_range,
-                                  jpeg_quality)
+                                  jpeg_quality, class_totals, identity_variation,
+                                  head_motion_px, head_rotation_deg, blink_prob,
+                                  au_variation)
     start = time.time()
     root = osp.abspath(root)
     parent = osp.dirname(root)
