@@ -15,8 +15,9 @@ TINY_UNET = dict(block_out_channels=(8, 16, 16), layers_per_block=1, norm_num_gr
 
 
 def test_default_unet_parameter_count():
-    """Spec 2.5: (64, 128, 128), 2 ResBlocks/level, attention at 14 and 7,
-    GroupNorm 32, 3 class embeddings -> 6,804,483 parameters [MEAS]."""
+    """mmmer's default: (64, 128, 128), 2 ResBlocks/level, attention at 14
+    and 7, GroupNorm 32, 3 class embeddings -> 6,804,483 parameters (as
+    diffusers' UNet2DModel counts them)."""
     torch.manual_seed(0)
     unet = build_unet(DEFAULT_UNET, num_classes=3)
     assert sum(p.numel() for p in unet.parameters()) == 6_804_483
@@ -45,7 +46,7 @@ def test_cosine_schedule_matches_nichol_dhariwal():
 
 @pytest.mark.parametrize('t', [999, 500, 1])
 def test_ancestral_step_is_corrected_eq10(t):
-    """Spec 2.5: x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(1 - beta_t)
+    """Standard DDPM step: x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(1 - beta_t)
     + sigma_t z, sigma_t^2 = (1 - abar_{t-1}) / (1 - abar_t) beta_t (fixed_small).
     Without x0 clipping the scheduler must give exactly this."""
     sched = build_scheduler({**DEFAULT_SCHEDULER, 'clip_sample': False})

@@ -28,7 +28,7 @@ def test_param_counts_spec_2_3():
 
 
 def test_one_token_reduces_to_value_plus_dwc():
-    """Spec 2.3: one-token window, one agent -> W_o(V + DWC(V)) + b_o."""
+    """One-token window, one agent: both softmaxes are 1 -> W_o(V + DWC(V)) + b_o."""
     torch.manual_seed(0)
     agent = AgentAttention(24, 3, (1, 1), fast_single_token=False)
     x = torch.randn(5, 1, 24)
