@@ -2,6 +2,8 @@
 # composite (3DB), paper A ("Diffusion model-based data augmentation",
 # eqs. 8-10). The classifier, input and schedule are those of
 # ./htnet_lape_esaat_3db.py, which is also the no-augmentation ablation.
+# Its per-fold ESAAT layer selection (loso.fold_preparers) comes with it;
+# the selection models train on real training samples only (no generated ones).
 #
 # Paper A vs this config (specs/flow_models.md 2.5; the generator settings are
 # a PROPOSAL because A gives no architecture, sizes or sample counts):
