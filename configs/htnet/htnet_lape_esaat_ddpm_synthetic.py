@@ -1,7 +1,7 @@
 # Fast twin of ./htnet_lape_esaat_ddpm_3db.py on the embedded synthetic
 # dataset: the same pipeline (subject-disjoint group generators, leakage
 # check, top-up, generated samples in training only) at toy scale, so it runs
-# on a CPU in minutes. Not a result of paper A: the DDPM is shrunk to
+# on a CPU in minutes. Not a result of the paper: the DDPM is shrunk to
 # channels (16, 32, 32), 1 ResBlock per level, GroupNorm 8, 50 training
 # steps and 20 sampling steps; it produces rough maps, which is enough to
 # exercise every code path.

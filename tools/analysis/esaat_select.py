@@ -48,7 +48,7 @@ def parse_args(argv=None):
                    help='further subjects to leave out of the selection set')
     p.add_argument('--k', type=int, default=6, help='attention sublayers to remove (6)')
     p.add_argument('--candidates', default='top', choices=['top', 'all'],
-                   help="'top': the top-level attention sublayers (spec 2.2); 'all'")
+                   help="'top': the top-level attention sublayers (default); 'all'")
     p.add_argument('--derive-from', default=None,
                    help='config the derived config composes (default: see module doc)')
     p.add_argument('--batch-size', type=int, default=64)
