@@ -10,12 +10,9 @@ only computes what is missing.
 import argparse
 import copy
 import os.path as osp
-import sys
 import time
 
 from mmengine.config import Config, DictAction
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def main(argv=None):
@@ -50,4 +47,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmmer.utils.cli import run_cli
+    run_cli(main)

@@ -14,12 +14,9 @@ import argparse
 import copy
 import os
 import os.path as osp
-import sys
 import time
 
 from mmengine.config import Config, DictAction
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None):
@@ -134,4 +131,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmmer.utils.cli import run_cli
+    run_cli(main)

@@ -19,11 +19,8 @@ default value) or from the given checkpoint, as in OpenMMLab tools.
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None):
@@ -95,4 +92,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmmer.utils.cli import run_cli
+    run_cli(main)

@@ -100,9 +100,11 @@ def summary_markdown(summary: dict) -> str:
         lines.append(f"Classes without samples (left out of UF1/UAR): "
                      f"{[names[c] for c in summary['absent_classes']]}")
     lines.append('')
-    lines.append(f"Folds: {summary.get('num_folds')}; selection: "
-                 f"{summary.get('selection', 'last')} epoch (honest). Fold-averaged "
-                 f"accuracy (non-standard, for inspection only): "
+    selection = summary.get('selection', 'last')
+    selection_text = ('last epoch (honest)' if selection == 'last'
+                      else f'{selection} (not the honest last-epoch rule)')
+    lines.append(f"Folds: {summary.get('num_folds')}; selection: {selection_text}. "
+                 f"Fold-averaged accuracy (non-standard, for inspection only): "
                  f"{summary['fold_averaged_accuracy_nonstandard']:.4f}")
     return '\n'.join(lines) + '\n'
 

@@ -89,4 +89,9 @@ def apply_runtime_options(cfg, cuda_available=None):
 
     if cfg.get('log_gpu_memory', False):
         _add_hook(cfg, dict(type='GPUMemoryHook'))
+
+    # DataLoader workers that could not start (spawn from `python -` etc.)
+    # load in the main process instead, with a warning that says why.
+    from mmmer.datasets.preprocessing import limit_dataloader_workers
+    limit_dataloader_workers(cfg)
     return cfg

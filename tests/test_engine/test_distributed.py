@@ -35,7 +35,9 @@ def free_port():
 
 
 def env():
-    return dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
+    # dist_train.sh runs $PYTHON -m torch.distributed.run: this interpreter,
+    # whether or not its virtual environment is activated.
+    return dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT, PYTHON=sys.executable)
 
 
 def run(cmd, **kwargs):
