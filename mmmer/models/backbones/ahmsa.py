@@ -54,9 +54,12 @@ class ChannelAttention(nn.Module):
         return self.fc2(F.relu(self.fc1(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        avg = x.mean(dim=(1, 2), keepdim=True)
-        mx = x.amax(dim=(1, 2), keepdim=True)
-        return x * torch.sigmoid(self.mlp(avg) + self.mlp(mx))
+        # Both pooled descriptors go through the shared MLP as one batch
+        # (two GEMMs instead of four; rows are independent).
+        pooled = torch.cat([x.mean(dim=(1, 2), keepdim=True),
+                            x.amax(dim=(1, 2), keepdim=True)])
+        avg, mx = self.mlp(pooled).chunk(2)
+        return x * torch.sigmoid(avg + mx)
 
 
 class MultiScaleAttentionBlock(nn.Module):

@@ -85,11 +85,24 @@ class Aggregate(nn.Module):
     """HTNet's between-level aggregation on a channels-last map:
     3x3 conv dim -> out (pad 1, bias), channel LN, MaxPool(3, 2, 1).
 
-    On maps of side <= 2 every output position of the padded 3x3 conv sees
-    every input position, so the conv is exactly one dense GEMM whose weight
-    is gathered from the kernel taps (same parameters, same output). Profiling
-    showed oneDNN's conv backward on 2x2 maps about 2x slower than that GEMM.
+    The same parameters, three exact ways to compute the conv, chosen by the
+    amount of work (outputs equal within float rounding):
+
+    - few output rows (``B * H * W <= im2col_max_rows``, e.g. inference on one
+      clip): one GEMM of the 3x3 input patches against the kernel viewed as
+      ``(out, in * 9)``, which reads the weight once and copies nothing big;
+    - maps of side <= 2 and many rows (training batches): every output
+      position of the padded 3x3 conv sees every input position, so the conv
+      is one dense ``(s*s*out, s*s*in)`` GEMM whose weight is gathered from
+      the kernel taps (profiling showed oneDNN's conv backward on 2x2 maps
+      about 2x slower than that GEMM); the gather costs ~8M copied values on
+      HTNet's 2x2 level, which a batch of 256 amortises and one clip does not;
+    - otherwise ``nn.Conv2d``.
     """
+
+    #: Above this many output positions (batch x map) the im2col GEMM's
+    #: redundant multiply-adds outweigh the dense weight's gather.
+    im2col_max_rows = 64
 
     def __init__(self, dim: int, out_dim: int):
         super().__init__()
@@ -112,7 +125,9 @@ class Aggregate(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, h, w, c = x.shape
-        if h == w and h <= 2:
+        if b * h * w <= self.im2col_max_rows:
+            y = conv3x3_im2col(x, self.conv.weight, self.conv.bias)
+        elif h == w and h <= 2:
             y = F.linear(x.reshape(b, h * w * c), self._dense_weight(h))
             y = y.view(b, h, w, -1) + self.conv.bias
         else:
@@ -124,6 +139,17 @@ class Aggregate(nn.Module):
     def downsample(self, y: torch.Tensor) -> torch.Tensor:
         """Spatial reduction of the normalised (B, C, H, W) map."""
         return self.pool(y)
+
+
+def conv3x3_im2col(x: torch.Tensor, weight: torch.Tensor,
+                   bias: Optional[torch.Tensor]) -> torch.Tensor:
+    """Padded (1) 3x3 conv of a channels-last ``(B, H, W, C)`` map as one GEMM:
+    the ``(B*H*W, C*9)`` matrix of 3x3 neighbourhoods (in the kernel's
+    ``(c, kh, kw)`` order) times the weight viewed as ``(out, C*9)``."""
+    b, h, w, c = x.shape
+    cols = F.pad(x, (0, 0, 1, 1, 1, 1)).unfold(1, 3, 1).unfold(2, 3, 1)
+    y = F.linear(cols.reshape(b * h * w, c * 9), weight.reshape(weight.shape[0], -1), bias)
+    return y.view(b, h, w, -1)
 
 
 def patchify(x: torch.Tensor, patch_size: int) -> torch.Tensor:

@@ -22,7 +22,9 @@ at every level, so the faithful choice there is ``agent_pool_size=1``.
 Both softmaxes then run over a single entry and equal 1, the biases have no
 effect, and the layer reduces exactly to ``W_o (V + DWC(V)) + b_o``, where the
 3x3 depthwise conv on a 1x1 map (zero padding) is a per-channel scale (its
-centre tap) plus a bias. ``fast_single_token`` computes exactly that. The
+centre tap) plus a bias. ``fast_single_token`` computes exactly that (in
+eval mode under ``torch.no_grad()`` as one cached composed linear map,
+``W_o diag(1 + t) W_v`` with the centre taps ``t``, as SoftmaxAttention). The
 layer only behaves as real agent attention on windows of many tokens (e.g.
 AHMSA's whole-level attention or HTNet with larger inputs).
 """
@@ -35,7 +37,7 @@ from torch.nn.init import trunc_normal_
 
 from mmmer.registry import MODELS
 
-from .softmax_attention import SoftmaxAttention, check_tokens
+from .softmax_attention import SoftmaxAttention, check_tokens, inference_mode_active
 
 
 @MODELS.register_module()
@@ -115,6 +117,38 @@ class AgentAttention(SoftmaxAttention):
             (self.ha_bias + self.wa_bias).reshape(h, wh * ww, a)
         return b_ak, b_qa
 
+    def single_token_sources(self):
+        dwc = () if self.dwc is None else (self.dwc.weight, self.dwc.bias)
+        return super().single_token_sources() + dwc
+
+    def single_token_map(self):
+        """``(W, b)`` with ``forward(x) == x @ W.T + b`` on one-token windows:
+        ``v + DWC(v) = (1 + t) * v + c`` (centre taps ``t``, DWC bias ``c``)."""
+        if self.dwc is None:
+            return super().single_token_map()
+        lo = 2 * self.inner_dim
+        k = self.dwc.kernel_size[0] // 2
+        scale = 1 + self.dwc.weight[:, 0, k, k]
+        wv = self.qkv.weight[lo:] * scale[:, None]
+        shift = self.dwc.bias
+        if self.qkv.bias is not None:
+            shift = shift + scale * self.qkv.bias[lo:]
+        weight = self.proj.weight @ wv
+        bias = self.proj.weight @ shift
+        if self.proj.bias is not None:
+            bias = bias + self.proj.bias
+        return weight, bias
+
+    def single_token(self, x: torch.Tensor) -> torch.Tensor:
+        if inference_mode_active(self):
+            composed = self._single_token_cache.get(
+                self.single_token_sources(), self.single_token_map)
+            if composed is not None:
+                return F.linear(x, *composed)
+        v = self.value(x)
+        out = v + self.depthwise(v, 1, 1) if self.dwc is not None else v
+        return self.proj(out)
+
     def depthwise(self, v: torch.Tensor, h: int, w: int) -> torch.Tensor:
         """DWC over V ``(B, N, inner)`` on its grid, returned as ``(B, N, inner)``."""
         b, n, c = v.shape
@@ -133,9 +167,7 @@ class AgentAttention(SoftmaxAttention):
                              f'got tokens on a {(h, w)} grid')
         b, n, _ = x.shape
         if n == 1 and self.fast_single_token:
-            v = self.value(x)
-            out = v + self.depthwise(v, h, w) if self.dwc is not None else v
-            return self.proj(out)
+            return self.single_token(x)
         q, k, v = self.split_heads(x)  # (B, heads, N, d)
         q_grid = self.merge_heads(q).transpose(1, 2).reshape(b, self.inner_dim, h, w)
         agents = F.adaptive_avg_pool2d(q_grid, self.agent_pool_size)
