@@ -3,12 +3,15 @@
     python tools/analysis/benchmark.py CONFIG [--batch-size 256] [--infer-batch 1]
         [--iters 20] [--warmup 5] [--threads 2] [--device cpu|cuda]
         [--shape C H W] [--json OUT] [--cfg-options k=v ...]
+        [--reference htnet_official|htnet_official_main]
 
 Train: median samples/s of ``model.train_step`` (forward + backward + the
 config's optim_wrapper step) on random inputs of the config's input_shape and
 random labels. Inference: ``model.test_step`` latency at batch 1 and at
 ``--infer-batch``. Memory: peak RSS (CPU, getrusage) and
-``torch.cuda.max_memory_allocated`` (CUDA).
+``torch.cuda.max_memory_allocated`` (CUDA). ``--reference`` times the HTNet
+authors' network (mmmer.analysis.reference_models) in turn with the model and
+prints the train speed-up and the batch-1 latency ratio.
 """
 import argparse
 import os
@@ -34,6 +37,10 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cuda' if _cuda() else 'cpu')
     p.add_argument('--shape', type=int, nargs='+', default=None)
     p.add_argument('--json', default=None, help='write the numbers here')
+    p.add_argument('--reference', default=None,
+                   choices=['htnet_official', 'htnet_official_main'],
+                   help="time the HTNet authors' network side by side: with the "
+                        "config backbone's geometry, or as their main_HTNet.py builds it")
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
 
@@ -53,7 +60,8 @@ def main(argv=None):
     res = benchmark_config(cfg, batch_size=args.batch_size,
                            infer_batch=args.infer_batch, iters=args.iters,
                            warmup=args.warmup, threads=args.threads,
-                           device=args.device, shape=args.shape)
+                           device=args.device, shape=args.shape,
+                           reference=args.reference)
     print(f'config: {args.config}')
     print(format_report(res))
     if args.json:
