@@ -291,3 +291,26 @@ def test_synthetic_twin_one_command(tmp_path):
         assert attn == {0, 1} - {rec['selected'][0] - 4}
     summary = read(osp.join(wd, 'loso_summary.json'))
     assert summary['num_samples'] == 6
+
+
+def test_selection_lock_serialises_jobs_on_one_directory(tmp_path):
+    """Two shard jobs sharing a subject group: the second waits for the first."""
+    import threading
+    import time
+    events = []
+
+    def job(name, hold):
+        with es.selection_lock(str(tmp_path / 'group_0')):
+            events.append((name, 'in', time.monotonic()))
+            time.sleep(hold)
+            events.append((name, 'out', time.monotonic()))
+
+    a = threading.Thread(target=job, args=('a', 0.5))
+    a.start()
+    time.sleep(0.1)
+    b = threading.Thread(target=job, args=('b', 0.0))
+    b.start()
+    a.join()
+    b.join()
+    assert [(n, e) for n, e, _ in events] == [('a', 'in'), ('a', 'out'), ('b', 'in'),
+                                              ('b', 'out')]

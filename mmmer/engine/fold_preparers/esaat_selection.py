@@ -28,9 +28,11 @@ and checked against the fold's held-out subjects (a mismatch raises
 :class:`ESAATLeakageError`). docs/methods/htnet_lape_esaat.md has the
 procedure, the choices and the cost.
 """
+import contextlib
 import copy
 import glob
 import json
+import os
 import os.path as osp
 import time
 import uuid
@@ -41,7 +43,7 @@ from mmmer.utils.errors import MMMERUserError
 
 __all__ = ['ESAATLayerSelection', 'ESAATLeakageError', 'ESAATSelectionError',
            'selection_dataset_cfg', 'selection_run_config', 'train_selection_model',
-           'compute_selection', 'write_selection_summary', 'SELECTION_DIR',
+           'compute_selection', 'write_selection_summary', 'selection_lock', 'SELECTION_DIR',
            'RESULT_FILE', 'FOLD_FILE', 'SUMMARY_FILE', 'STANDARD_ATTENTION']
 
 SELECTION_DIR = 'esaat_selection'
@@ -194,6 +196,32 @@ def compute_selection(model_cfg, checkpoint: str, features_cfg: dict,
     return result
 
 
+@contextlib.contextmanager
+def selection_lock(run_dir: str):
+    """One job at a time per selection directory, e.g. two ``--shard`` jobs
+    whose folds share a subject group: the second waits, then finds the
+    first's ``selection.json``. Rank 0 of a job holds the lock (an exclusive
+    ``flock`` on ``run_dir/.lock``; no lock where ``fcntl`` is missing)."""
+    from mmengine.dist import barrier, is_main_process
+    os.makedirs(run_dir, exist_ok=True)
+    fd = None
+    if is_main_process():
+        try:
+            import fcntl
+        except ImportError:  # not POSIX
+            fcntl = None
+        if fcntl is not None:
+            fd = os.open(osp.join(run_dir, '.lock'), os.O_CREAT | os.O_RDWR, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    barrier()
+    try:
+        yield
+    finally:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
 def _natural_key(name):
     from mmmer.generation.groups import natural_key
     return natural_key(name)
@@ -333,12 +361,17 @@ class ESAATLayerSelection:
 
     def run_selection(self, loop, name: str, held_out: Sequence[str]) -> dict:
         """Train (or resume, or reuse) the selection model of ``name`` and
-        select; returns the saved result."""
+        select; returns the saved result. Serialised per selection
+        directory (:func:`selection_lock`)."""
+        run_dir = osp.join(loop.work_dir, SELECTION_DIR, name)
+        with selection_lock(run_dir):
+            return self._run_selection(loop, name, run_dir, held_out)
+
+    def _run_selection(self, loop, name: str, run_dir: str, held_out: Sequence[str]) -> dict:
         from mmengine.dist import barrier, is_main_process
 
         from mmmer.utils.io import dump_json_atomic
         from ..fold_checkpoints import apply_checkpoint_policy
-        run_dir = osp.join(loop.work_dir, SELECTION_DIR, name)
         result_file = osp.join(run_dir, RESULT_FILE)
         if not osp.exists(result_file):
             run_cfg, train_subjects = selection_run_config(
