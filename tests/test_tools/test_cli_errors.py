@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from mmmer.datasets.base import DatasetLayoutError
-from mmmer.datasets.utils import AnnotationError
+from mmmer.datasets.annotation import AnnotationError
 from mmmer.generation.groups import FoldGroupError, GeneratorLeakageError
 from mmmer.utils.cli import USER_ERROR_EXIT_CODE, debug_requested, run_cli
 from mmmer.utils.errors import MissingDependencyError, MMMERUserError

@@ -208,7 +208,7 @@ def htnet_official_subject(name: str) -> str:
     ``006`` (SAMM). mmmer namespaces subjects as ``casme2_sub01``,
     ``smic_s1``, ``samm_006``; those names are accepted as they are.
     """
-    from mmmer.datasets.utils import namespaced_subject
+    from mmmer.datasets.annotation import namespaced_subject
     stem = os.path.basename(name)
     stem = stem[:-4] if stem.endswith('.pth') else stem
     for pattern, dataset in _HTNET_SUBJECT_FORMS:
