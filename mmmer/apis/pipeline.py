@@ -37,8 +37,8 @@ from .inputs import InferenceInputError, load_frame
 __all__ = ['ClipPipeline', 'FLOW_ESTIMATOR_WARNING', 'test_dataset_cfg', 'STAGE_KEYS']
 
 #: Keys recorded after every transform (for the demo picture and the browser).
-STAGE_KEYS = ('frames', 'landmarks', 'five_points', 'flow', 'strain', 'img',
-              'region_mask', 'face_fallback')
+STAGE_KEYS = ('frames', 'landmarks', 'five_points', 'five_points_shape', 'flow', 'strain',
+              'img', 'region_mask', 'face_fallback')
 
 FLOW_ESTIMATOR_WARNING = (
     'this config was made for precomputed flow images (HTNet\'s published '

@@ -174,7 +174,7 @@ def draw_clip_panel(out_file: str, stages, pre: dict, inputs, data_sample,
     save_figure_atomic(fig, out_file, dpi=dpi)
     width, height = (int(round(v * dpi)) for v in fig.get_size_inches())
     return dict(panels=list(PANELS), size=(width, height), file=out_file,
-                face_fallback=fallback)
+                face_fallback=fallback, title=head)
 
 
 def stage_images(name: str, snap: dict) -> List[Tuple[str, np.ndarray]]:

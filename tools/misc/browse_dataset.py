@@ -112,10 +112,19 @@ def render(out_file, title, stages, flags, max_cols=4):
     for name, snap in stages:
         changed = _changed(prev, snap)
         prev = snap
+        pts = None
+        if 'landmarks' in changed:
+            pts = np.asarray(snap['landmarks'])
+        elif 'five_points' in changed and snap.get('frames'):
+            # HTNet's crop points live in a small detection image: scale them
+            side = np.asarray(snap['frames'][0]).shape[0] / float(
+                snap.get('five_points_shape', (28, 28))[0])
+            pts = np.asarray(snap['five_points']) * side
+        if pts is not None and 'frames' not in changed and snap.get('frames'):
+            changed['frames'] = snap['frames']  # show where the points landed
         images = stage_images(name, changed)
         if images:
-            rows.append((name, images[:max_cols], snap.get('landmarks')
-                         if 'landmarks' in changed else None))
+            rows.append((name, images[:max_cols], pts))
     fig = Figure(figsize=(2.4 * max_cols, 2.4 * max(1, len(rows)) + 0.8))
     FigureCanvasAgg(fig)
     axes = np.atleast_2d(fig.subplots(max(1, len(rows)), max_cols, squeeze=False))
