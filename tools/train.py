@@ -77,7 +77,8 @@ def main(argv=None):
         ckpt = train_all_subjects(cfg, cfg.work_dir, resume=args.resume)
         print(f'all-subjects model trained: {ckpt}')
         return
-    from mmmer.engine import LOSOLoop
+    # LOSO progress bar + ETA and the `tracking` backends (mmmer.engine.tracking)
+    from mmmer.engine.tracking import TrackedLOSOLoop as LOSOLoop
     folds = args.folds.split(',') if args.folds else None
     loop = LOSOLoop(cfg, work_dir=cfg.work_dir, folds=folds, shard=args.shard)
     if args.merge_only:
