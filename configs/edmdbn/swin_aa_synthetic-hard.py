@@ -11,3 +11,6 @@ data_root = _base_.hard_data_root
 train_dataloader = dict(dataset=_base_.hard_dataset)
 test_dataloader = dict(dataset=_base_.hard_dataset)
 expected_counts = _base_.hard_expected_counts
+# One sample at this twin's 112 px crops (read by tools/analysis/get_flops.py,
+# benchmark.py and collect_results.py): entire motion + 8 detail slices.
+input_shape = (3, 9, 112, 112)
