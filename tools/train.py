@@ -70,9 +70,12 @@ def build_config(args) -> Config:
 
 
 def main(argv=None):
+    # --fold-workers N: N concurrent shard processes, then pooled (mmmer.engine.fold_workers)
+    from mmmer.engine.fold_workers import run_fold_workers, split_fold_workers_arg
+    argv, fold_workers = split_fold_workers_arg(argv)
     args = parse_args(argv)
     cfg = build_config(args)
-    if args.all_subjects:
+    if args.all_subjects and not fold_workers:
         from mmmer.engine.all_subjects import train_all_subjects
         ckpt = train_all_subjects(cfg, cfg.work_dir, resume=args.resume)
         print(f'all-subjects model trained: {ckpt}')
@@ -81,7 +84,9 @@ def main(argv=None):
     from mmmer.engine.tracking import TrackedLOSOLoop as LOSOLoop
     folds = args.folds.split(',') if args.folds else None
     loop = LOSOLoop(cfg, work_dir=cfg.work_dir, folds=folds, shard=args.shard)
-    if args.merge_only:
+    if fold_workers:
+        summary = run_fold_workers(__file__, argv, args, cfg, fold_workers)
+    elif args.merge_only:
         summary = loop.summarize()
     else:
         summary = loop.run()
