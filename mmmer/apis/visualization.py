@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 __all__ = ['PANELS', 'flow_to_color', 'face_panel_data', 'draw_clip_panel',
-           'compute_gradcam', 'stage_images']
+           'compute_gradcam', 'channels_first_layer', 'stage_images']
 
 PANELS = ('aligned face + landmarks', 'optical flow (colour wheel)', 'optical strain',
           'model input', 'class scores', 'Grad-CAM')
@@ -80,10 +80,45 @@ def compute_gradcam(model, inputs) -> Tuple[Optional[np.ndarray], str]:
     from mmmer.analysis.gradcam import GradCAM
     try:
         batch = model.data_preprocessor(dict(inputs=[inputs], data_samples=None))['inputs']
-        out = GradCAM(model)(batch)
+        layer = channels_first_layer(model, batch)
+        if layer is None:
+            return None, 'not available: no channels-first spatial layer'
+        out = GradCAM(model, layer=layer)(batch)
         return out['cam'][0].cpu().numpy(), out['layer']
     except (ValueError, RuntimeError, KeyError, TypeError, torch.OutOfMemoryError) as e:
         return None, f'not available for this model ({e})'
+
+
+def channels_first_layer(model, batch) -> Optional[str]:
+    """The last backbone layer whose output reads as a channels-first map.
+
+    Some backbones (HTNet's hierarchies, Swin stages) emit channels-last
+    ``(B, H, W, C)`` maps, which Grad-CAM's automatic layer choice would read
+    as ``(B, C, H, W)``; a layer is kept only if its channel axis (dim 1) is
+    at least as long as its last axis, or it is a token sequence.
+    """
+    import torch
+
+    from mmmer.analysis.gradcam import spatial_layers
+    names = spatial_layers(model, batch)
+    modules = dict(model.named_modules())
+    shapes, handles = {}, []
+
+    def hook(module, args, out, name):
+        shapes.setdefault(name, tuple((out[0] if isinstance(out, (tuple, list))
+                                       else out).shape))  # returns None: output kept
+    for n in names:
+        handles.append(modules[n].register_forward_hook(
+            lambda m, i, o, n=n: hook(m, i, o, n)))
+    try:
+        with torch.no_grad():
+            model(batch, mode='tensor')
+    finally:
+        for h in handles:
+            h.remove()
+    good = [n for n in names if n in shapes and
+            (len(shapes[n]) == 3 or shapes[n][1] >= shapes[n][-1])]
+    return good[-1] if good else None
 
 
 def _text_axis(ax, title, text):
@@ -115,7 +150,8 @@ def draw_clip_panel(out_file: str, stages, pre: dict, inputs, data_sample,
     if face is not None:
         axes[0].imshow(face.astype(np.uint8) if face.dtype != np.uint8 else face)
         if pts is not None:
-            axes[0].scatter(pts[:, 0], pts[:, 1], s=6, c='lime' if not fallback else 'red')
+            guessed = data_sample.metainfo.get('fallback_step') == 'DetectFaceLandmarks'
+            axes[0].scatter(pts[:, 0], pts[:, 1], s=6, c='red' if guessed else 'lime')
         axes[0].set_title(PANELS[0] + ('\nFALLBACK (see title)' if fallback else ''),
                           fontsize=9, color='red' if fallback else 'black')
         axes[0].axis('off')
