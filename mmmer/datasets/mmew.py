@@ -44,13 +44,10 @@ LAYOUT = ('<data_root>/MMEW_Micro_Exp.xlsx and '
 class MMEWDataset(FACSSheetDataset):
     """MMEW micro-expressions (Ben et al., TPAMI 2021), 90 fps.
 
-    Args:
-        data_root (str): e.g. ``'data/mmew'``.
-        ann_file (str): the micro-expression sheet, relative to ``data_root``.
-        frames_dir (str): folder holding the emotion folders.
-        **kwargs: :class:`~mmmer.datasets.sheet_dataset.FACSSheetDataset`
-            arguments (sheet_name, exclude_clips, bad_apex, missing_clips)
-            and :class:`MEDataset` ones (label_set, subjects, ...).
+    Arguments: :class:`~mmmer.datasets.sheet_dataset.FACSSheetDataset` and
+    :class:`MEDataset` ones. Defaults: ``data_root='data/mmew'``, the sheet
+    ``ann_file='MMEW_Micro_Exp.xlsx'`` and ``frames_dir='Micro_Expression'``
+    (the folder holding the emotion folders).
     """
     DATASET_NAME = 'mmew'
     DISPLAY_NAME = 'MMEW'
@@ -58,14 +55,8 @@ class MMEWDataset(FACSSheetDataset):
     # whether clip folders hold exactly onset..offset is not documented for
     # MMEW, so the sheet (not the folder) defines the clip
     TRIMMED_CLIPS = False
-
-    def __init__(self,
-                 data_root: str = 'data/mmew',
-                 ann_file: str = 'MMEW_Micro_Exp.xlsx',
-                 frames_dir: str = 'Micro_Expression',
-                 **kwargs):
-        super().__init__(data_root=data_root, ann_file=ann_file, frames_dir=frames_dir,
-                         **kwargs)
+    DEFAULT_PATHS = dict(data_root='data/mmew', ann_file='MMEW_Micro_Exp.xlsx',
+                         frames_dir='Micro_Expression')
 
     def _index_clip_folders(self) -> Dict[str, tuple]:
         """``{Filename: (clip_dir, emotion folder)}`` over all emotion folders."""

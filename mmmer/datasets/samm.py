@@ -38,27 +38,17 @@ LAYOUT = ('<data_root>/SAMM_Micro_FACS_Codes_v2.xlsx and '
 class SAMMDataset(FACSSheetDataset):
     """SAMM micro-expressions (Davison et al., 2018), 200 fps grayscale.
 
-    Args:
-        data_root (str): e.g. ``'data/samm'``.
-        ann_file (str): the FACS-codes sheet, relative to ``data_root``.
-        frames_dir (str): folder holding the subject folders (``'SAMM'``; MEB's
-            cropped copy is ``'SAMM_CROP'``).
-        **kwargs: :class:`~mmmer.datasets.sheet_dataset.FACSSheetDataset`
-            arguments (sheet_name, exclude_clips, bad_apex, missing_clips)
-            and :class:`MEDataset` ones (label_set, subjects, ...).
+    Arguments: :class:`~mmmer.datasets.sheet_dataset.FACSSheetDataset` and
+    :class:`MEDataset` ones. Defaults: ``data_root='data/samm'``, the sheet
+    ``ann_file='SAMM_Micro_FACS_Codes_v2.xlsx'`` and ``frames_dir='SAMM'``
+    (MEB's cropped copy is ``'SAMM_CROP'``).
     """
     DATASET_NAME = 'samm'
     DISPLAY_NAME = 'SAMM'
     LAYOUT = LAYOUT
     TRIMMED_CLIPS = True
-
-    def __init__(self,
-                 data_root: str = 'data/samm',
-                 ann_file: str = 'SAMM_Micro_FACS_Codes_v2.xlsx',
-                 frames_dir: str = 'SAMM',
-                 **kwargs):
-        super().__init__(data_root=data_root, ann_file=ann_file, frames_dir=frames_dir,
-                         **kwargs)
+    DEFAULT_PATHS = dict(data_root='data/samm', ann_file='SAMM_Micro_FACS_Codes_v2.xlsx',
+                         frames_dir='SAMM')
 
     def read_rows(self) -> List[ClipRow]:
         return read_facs_clip_rows(self.ann_file, self.sheet_name, 'samm',

@@ -19,8 +19,15 @@ __all__ = ['ClipFolderDataset', 'FACSSheetDataset']
 class ClipFolderDataset(MEDataset):
     """An ME dataset whose clips are frame folders below ``frames_dir``.
 
+    ``data_root``, ``ann_file`` and ``frames_dir`` left out (None) take the
+    dataset's defaults, :attr:`DEFAULT_PATHS` (the layout its owners
+    distribute; :meth:`default_paths` for datasets with several layouts).
+
     Args:
-        frames_dir (str): folder (relative to ``data_root``) holding the clips.
+        data_root (str, optional): dataset folder.
+        ann_file (str, optional): annotation sheet, relative to ``data_root``.
+        frames_dir (str, optional): folder (relative to ``data_root``) holding
+            the clips.
         exclude_clips (Sequence[tuple]): ``(subject, clip)`` pairs to drop;
             subjects raw (``'006'``, 6) or namespaced (``'samm_006'``).
         missing_clips (str): annotated clips without a frame folder:
@@ -32,16 +39,26 @@ class ClipFolderDataset(MEDataset):
     DISPLAY_NAME = 'ME'
     #: whether a clip folder holds exactly the frames onset..offset
     TRIMMED_CLIPS = True
+    #: ``data_root`` / ``ann_file`` / ``frames_dir`` when a config leaves them out
+    DEFAULT_PATHS = dict(data_root='', ann_file='', frames_dir='')
 
     def __init__(self,
-                 frames_dir: str = '',
+                 data_root: Optional[str] = None,
+                 ann_file: Optional[str] = None,
+                 frames_dir: Optional[str] = None,
                  exclude_clips: Optional[Sequence] = None,
                  missing_clips: str = 'error',
                  **kwargs):
-        self.frames_dir = frames_dir
+        given = dict(data_root=data_root, ann_file=ann_file, frames_dir=frames_dir)
+        paths = {k: self.default_paths()[k] if v is None else v for k, v in given.items()}
+        self.frames_dir = paths.pop('frames_dir')
         self.exclude_clips = list(exclude_clips or [])
         self.missing_clips = check_missing_clip_policy(missing_clips)
-        super().__init__(**kwargs)
+        super().__init__(**paths, **kwargs)
+
+    def default_paths(self) -> dict:
+        """The paths a config may leave out (:attr:`DEFAULT_PATHS`)."""
+        return self.DEFAULT_PATHS
 
     @property
     def layout_hint(self) -> str:

@@ -1,6 +1,6 @@
-"""SMIC-HS: labels from the folder tree, optional user sheet.
+"""SMIC-HS (labels from the folder tree, optional user sheet) and SMIC-HS-E.
 
-Facts used:
+Facts used, SMIC-HS (``variant='hs'``, the default):
 
 - Layout ``<data_root>/HS/s1/micro/{negative,positive,surprise}/s1_ne_01/
   image0xxxxx.bmp`` (cropped copies: ``reg_image{6 digits}.bmp``). Frame
@@ -14,29 +14,67 @@ Facts used:
 - Subjects ``s1``..``s20`` without s7, s10, s16, s17 (16); HTNet's copies pad
   them (``s01``): both become ``smic_s1``.
 - 164 clips: negative 70, positive 51, surprise 43 (all used in MEGC2019).
+
+Facts used, SMIC-HS-E (``variant='hs_e'``): the HS part of the extended
+SMIC-E release, on which the authors' code of "Entire-detail motion
+dual-branch network for micro-expression recognition" (EDMDBN; Ma et al.,
+Pattern Recognition Letters 2025) runs its SMIC experiments:
+
+- Layout ``<data_root>/HS_long/SMIC-HS-E/s01/<Filename>/image012345.jpg``:
+  whole recordings (not trimmed to the micro-expression), subject folders
+  zero padded (unpadded ``s1`` is accepted too), frame numbers absolute.
+- Sheet ``<data_root>/HS_long/SMIC-HS-E_annotation_2019.xlsx`` (the one the
+  authors' code reads; the release also has ``SMIC-HS-E_annotation.xlsx``
+  and ``SMIC-HS-E_annotation_orig.xlsx``), header in its first row:
+  ``Subject`` (a number), ``Filename``, ``OnsetF``, ``OffsetF``, ``FirstF``,
+  ``LastF`` (the recording's first/last frame), ``TotalMF1``, ``TotalVL``,
+  ``Onset2F``, ``Offset2F``, ``TotalMF2``, ``Onset3F``, ``Offset3F``,
+  ``TotalMF3``, ``Emotion`` (negative/positive/surprise), blank columns.
+- A row annotates up to three micro-expressions of one recording; interval k
+  (``OnsetF``/``OffsetF``, ``Onset2F``/``Offset2F``, ``Onset3F``/``Offset3F``)
+  is used when ``TotalMF<k>`` is filled. Each interval is one sample, clip id
+  ``<Filename>_<onset>``, its frames onset..offset of the recording folder.
+- No apex column: ``apex = (onset + offset) // 2``.
 """
+import glob
 import os
 import os.path as osp
 import re
+from collections import Counter
 from typing import Dict, List, Optional
 
 from mmengine.logging import MMLogger
 
 from mmmer.registry import DATASETS
 
-from .annotation import (AnnotationError, FrameFolderCache, cell_text, check_emotion,
-                         fill_frames, midpoint_apex, normalize_subject, parse_frame_value,
-                         raise_or_log_missing, read_annotation_table, require_dir)
+from .annotation import (AnnotationError, ClipRow, FrameFolderCache, KeyFrameRepairer,
+                         build_clip_samples, cell_text, check_emotion, fill_frames,
+                         find_child_dir, is_blank, midpoint_apex, normalize_subject,
+                         parse_frame_value, raise_or_log_missing, read_annotation_table,
+                         require_dir)
 from .base import DatasetLayoutError
 from .sheet_dataset import ClipFolderDataset
 
-__all__ = ['SMICDataset', 'SMIC_CLASS_FOLDERS', 'clip_class_token']
+__all__ = ['SMICDataset', 'SMIC_CLASS_FOLDERS', 'SMIC_VARIANTS', 'clip_class_token',
+           'read_smic_e_rows']
 
 SMIC_CLASS_FOLDERS = ('negative', 'positive', 'surprise')
 _TOKEN_TO_CLASS = {'ne': 'negative', 'po': 'positive', 'sur': 'surprise'}
 
 LAYOUT = ('<data_root>/<frames_dir HS>/s1/micro/{negative,positive,surprise}/'
           's1_ne_01/image0xxxxx.bmp')
+HS_E_LAYOUT = ('<data_root>/<ann_file HS_long/SMIC-HS-E_annotation_2019.xlsx> and '
+               '<data_root>/<frames_dir HS_long/SMIC-HS-E>/s01/<Filename>/image012345.jpg')
+
+#: the default paths of each variant (a config may override every one)
+SMIC_VARIANTS = {
+    'hs': dict(data_root='data/smic', ann_file='', frames_dir='HS'),
+    'hs_e': dict(data_root='data/smic_e', ann_file='HS_long/SMIC-HS-E_annotation_2019.xlsx',
+                 frames_dir='HS_long/SMIC-HS-E'),
+}
+#: SMIC-HS-E interval columns: (onset, offset, "used when filled") per interval
+HS_E_INTERVALS = (('OnsetF', 'OffsetF', 'TotalMF1'), ('Onset2F', 'Offset2F', 'TotalMF2'),
+                  ('Onset3F', 'Offset3F', 'TotalMF3'))
 
 
 def clip_class_token(clip: str) -> Optional[str]:
@@ -47,30 +85,46 @@ def clip_class_token(clip: str) -> Optional[str]:
 
 @DATASETS.register_module()
 class SMICDataset(ClipFolderDataset):
-    """SMIC-HS (Li et al., 2013), 100 fps; also fits the VIS/NIR trees.
+    """SMIC (Li et al., FG 2013), HS camera at 100 fps; SMIC-HS by default.
 
     Args:
-        data_root (str): e.g. ``'data/smic'``.
-        frames_dir (str): folder with the subject folders (``'HS'``; a
-            cropped copy may be ``'SMIC_all_cropped/HS'``).
-        ann_file (str): optional sheet (relative to data_root); empty = folders
-            only.
+        variant (str): ``'hs'``: SMIC-HS, clip folders sorted by class (also
+            fits the VIS/NIR trees); ``'hs_e'``: SMIC-HS-E, whole recordings
+            and the interval sheet, one sample per annotated interval.
+        data_root (str, optional): default ``'data/smic'`` (``'hs'``) or
+            ``'data/smic_e'`` (``'hs_e'``, the folder holding ``HS_long``).
+        frames_dir (str, optional): folder with the subject folders; default
+            ``'HS'`` (a cropped copy may be ``'SMIC_all_cropped/HS'``) or
+            ``'HS_long/SMIC-HS-E'``.
+        ann_file (str, optional): sheet relative to data_root. ``'hs'``:
+            optional (empty = folders only); ``'hs_e'``: default
+            ``'HS_long/SMIC-HS-E_annotation_2019.xlsx'``.
         **kwargs: :class:`~mmmer.datasets.sheet_dataset.ClipFolderDataset`
-            arguments (exclude_clips, missing_clips: what to do with sheet rows
-            whose folder is absent) and :class:`MEDataset` ones.
+            arguments (exclude_clips, missing_clips: what to do with annotated
+            clips whose folder, or with ``'hs_e'`` intervals whose frames, are
+            absent) and :class:`MEDataset` ones.
     """
     DATASET_NAME = 'smic'
     DISPLAY_NAME = 'SMIC'
     LAYOUT = LAYOUT
     TRIMMED_CLIPS = True
 
-    def __init__(self,
-                 data_root: str = 'data/smic',
-                 frames_dir: str = 'HS',
-                 ann_file: str = '',
-                 **kwargs):
-        super().__init__(data_root=data_root, ann_file=ann_file, frames_dir=frames_dir,
-                         **kwargs)
+    def __init__(self, variant: str = 'hs', **kwargs):
+        if variant not in SMIC_VARIANTS:
+            raise ValueError(f'SMICDataset: variant must be one of {sorted(SMIC_VARIANTS)} '
+                             f"('hs' = SMIC-HS, 'hs_e' = SMIC-HS-E), got {variant!r}")
+        self.variant = variant
+        super().__init__(**kwargs)
+
+    def default_paths(self) -> dict:
+        return SMIC_VARIANTS[self.variant]
+
+    @property
+    def layout_hint(self) -> str:
+        if self.variant == 'hs':
+            return LAYOUT
+        return (f'{self.ann_file} and {osp.join(self.data_root, self.frames_dir)}/'
+                's01/<Filename>/image012345.jpg')
 
     # ------------------------------------------------------------ folders
     def _scan_folders(self) -> Dict[tuple, dict]:
@@ -119,6 +173,8 @@ class SMICDataset(ClipFolderDataset):
 
     # ------------------------------------------------------------ parsing
     def parse_annotations(self) -> List[dict]:
+        if self.variant == 'hs_e':
+            return self._parse_hs_e()
         require_dir(self.data_root, 'SMIC data_root', LAYOUT)
         folders = self._scan_folders()
         exclude = self.excluded_table()
@@ -201,3 +257,129 @@ class SMICDataset(ClipFolderDataset):
                 apex=(parse_frame_value(cells[c_ap], where, names[c_ap], allow_missing=True)
                       if c_ap is not None else None)))
         return entries
+
+    # ------------------------------------------------------------ SMIC-HS-E
+    def _parse_hs_e(self) -> List[dict]:
+        """One sample per annotated interval of the SMIC-HS-E sheet."""
+        hint = self.layout_hint
+        require_dir(self.data_root, 'SMIC-HS-E data_root', hint)
+        self._check_hs_e_sheet(hint)
+        exclude = self.excluded_table()
+        rows = read_smic_e_rows(self.ann_file, hint, exclude)
+        self.frames_root = require_dir(osp.join(self.data_root, self.frames_dir),
+                                       'SMIC-HS-E frame folder', hint)
+        # every key frame is validated above; the repairer only enforces it
+        samples = build_clip_samples(
+            self, rows, self._locate_recording, trimmed=False,
+            repairer=KeyFrameRepairer(bad_apex='error', bad_bounds='error'),
+            missing_clips=self.missing_clips, layout_hint=hint, exclude=exclude)
+        empty = [f'{d["annotation_row"]}: {d["subject"]}/{d["clip"]} '
+                 f'(frames {d["onset"]}..{d["offset"]} in {d["clip_dir"]})'
+                 for d in samples if d['clip_dir'] is not None and not d['frame_paths']]
+        raise_or_log_missing('SMICDataset', empty, self.missing_clips, hint,
+                             MMLogger.get_current_instance(),
+                             what='annotated interval(s) have no frame file in their recording')
+        if empty and self.missing_clips == 'skip':
+            samples = [d for d in samples if d['clip_dir'] is None or d['frame_paths']]
+        return samples
+
+    def _check_hs_e_sheet(self, hint: str) -> None:
+        """A missing sheet names the ``SMIC-HS-E_annotation*.xlsx`` found nearby."""
+        if osp.isfile(self.ann_file):
+            return
+        near = {osp.dirname(self.ann_file), osp.join(self.data_root, 'HS_long'), self.data_root}
+        found = sorted({f for d in near for f in glob.glob(osp.join(d, 'SMIC-HS-E_annotation*'))})
+        also = (f' Sheets found: {found}; choose one with ann_file= (relative to data_root).'
+                if found else '')
+        raise DatasetLayoutError(f'SMIC-HS-E annotation sheet not found: {self.ann_file!r}.'
+                                 f'{also} Expected layout: {hint} (see docs/datasets.md).')
+
+    def _locate_recording(self, row: ClipRow) -> Optional[str]:
+        """``<frames_dir>/s01/<Filename>`` (or ``s1/<Filename>``), None if absent."""
+        digits = re.findall(r'\d+', row.subject)
+        names = [f's{int(digits[-1]):02d}', f's{int(digits[-1])}'] if digits else [row.subject]
+        for name in names:
+            sub_dir = find_child_dir(self.frames_root, name)
+            clip_dir = find_child_dir(sub_dir, row.extra['recording']) if sub_dir else None
+            if clip_dir:
+                return clip_dir
+        return None
+
+
+def read_smic_e_rows(ann_file: str, layout_hint: str = HS_E_LAYOUT,
+                     exclude: Optional[Dict[tuple, bool]] = None) -> List[ClipRow]:
+    """The annotated intervals of a SMIC-HS-E sheet, one :class:`ClipRow` each.
+
+    Interval k of a row is used when its ``TotalMF<k>`` cell is filled; its
+    onset and offset must then be frame numbers with onset <= offset, inside
+    the recording's ``FirstF``..``LastF``. The apex is ``(onset+offset)//2``.
+    Rows whose ``(subject, clip)`` is in ``exclude`` are passed on unchecked
+    (the caller drops them), so a broken row can be excluded.
+
+    Raises:
+        AnnotationError: naming the sheet row, the interval and the column.
+        DatasetLayoutError: a required column is missing.
+    """
+    table = read_annotation_table(ann_file, header_cell='Filename', layout_hint=layout_hint)
+    aliases = dict(subject=('Subject', ), filename=('Filename', ), emotion=('Emotion', ),
+                   first=('FirstF', ), last=('LastF', ))
+    for cols in HS_E_INTERVALS:
+        aliases.update({c: (c, ) for c in cols})
+    col = table.find_columns(aliases, required=('subject', 'filename', 'emotion')
+                             + HS_E_INTERVALS[0])
+    names = table.columns
+    exclude = exclude or {}
+    logger = MMLogger.get_current_instance()
+    rows, seen = [], Counter()
+
+    def frame(cells, field, where, allow_missing=False):
+        if field not in col:
+            return None
+        return parse_frame_value(cells[col[field]], where, names[col[field]], allow_missing)
+
+    for i, cells in enumerate(table.rows):
+        where = table.where(i)
+        recording = cell_text(cells[col['filename']])
+        if not recording:
+            continue
+        subject = normalize_subject('smic', cells[col['subject']])
+        emotion = check_emotion(cells[col['emotion']], SMIC_CLASS_FOLDERS, where,
+                                names[col['emotion']]).lower()
+        first, last = (frame(cells, f, where, allow_missing=True) for f in ('first', 'last'))
+        used = 0
+        for k, (c_on, c_off, c_used) in enumerate(HS_E_INTERVALS, 1):
+            here = f'{where}, interval {k}'
+            if c_used not in col or is_blank(cells[col[c_used]]):
+                if any(c in col and not is_blank(cells[col[c]]) for c in (c_on, c_off)):
+                    logger.warning(f'SMICDataset: {here}: {c_on}/{c_off} are filled but '
+                                   f'{c_used} is empty; the interval is not used.')
+                continue
+            if c_on not in col or c_off not in col:
+                raise DatasetLayoutError(f'{ann_file}: {c_used} is filled ({here}) but the '
+                                         f'sheet has no {c_on}/{c_off} column.')
+            used += 1
+            clip = f'{recording}_{cell_text(cells[col[c_on]]) or "x"}'
+            seen[(subject, clip)] += 1
+            if seen[(subject, clip)] > 1:
+                clip = f'{clip}-{seen[(subject, clip)]}'
+            extra = dict(recording=recording, interval=k)
+            if (subject, clip) in exclude:
+                rows.append(ClipRow(where=here, subject=subject, clip=clip, onset=None,
+                                    apex=None, offset=None, emotion=emotion, extra=extra))
+                continue
+            onset, offset = frame(cells, c_on, here), frame(cells, c_off, here)
+            fix = (f'fix the sheet or pass exclude_clips=[({subject!r}, {clip!r})]')
+            if onset > offset:
+                raise AnnotationError(f'{here} ({subject}/{recording}): {c_on} {onset} is '
+                                      f'after {c_off} {offset}; {fix}.')
+            if (first is not None and onset < first) or (last is not None and offset > last):
+                raise AnnotationError(
+                    f'{here} ({subject}/{recording}): interval {onset}..{offset} lies outside '
+                    f'the recording FirstF..LastF = {first}..{last}; {fix}.')
+            rows.append(ClipRow(where=here, subject=subject, clip=clip, onset=onset,
+                                apex=midpoint_apex(onset, offset), offset=offset,
+                                emotion=emotion, extra=extra))
+        if not used:
+            logger.warning(f'SMICDataset: {where} ({subject}/{recording}) has no interval '
+                           '(TotalMF1..3 empty); skipped.')
+    return rows

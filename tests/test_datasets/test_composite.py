@@ -6,8 +6,8 @@ import pytest
 from mmmer.datasets import CompositeDataset
 from mmmer.registry import DATASETS
 from mmmer.utils import register_all_modules
-from tests.fixtures.me_layouts import (CASME2_3DB, SAMM_3DB, SMIC_3DB, build_3db,
-                                       composite_3db_cfg)
+from tests.fixtures.me_layouts import (build_3db, composite_3db_cfg, subject_counts,
+                                       three_db_subject_counts)
 
 
 @pytest.fixture(scope='module')
@@ -44,13 +44,7 @@ def test_3db_counts(ds):
 
 
 def test_per_subject_counts_match_the_3db_list(ds):
-    expected = {f'smic_s{int(k[1:])}': v for k, v in SMIC_3DB.items()}
-    expected.update({f'casme2_{k}': v for k, v in CASME2_3DB.items()})
-    expected.update({f'samm_{k}': v for k, v in SAMM_3DB.items()})
-    found = {}
-    for d in ds.data_list:
-        found[d['subject']] = found.get(d['subject'], 0) + 1
-    assert found == expected
+    assert subject_counts(ds.data_list) == three_db_subject_counts()
     # the two MEGC2019 CASME II exclusions are absent
     clips = {(d['subject'], d['clip']) for d in ds.data_list}
     assert ('casme2_sub04', 'EP12_01f') not in clips

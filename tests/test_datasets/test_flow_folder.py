@@ -11,8 +11,8 @@ from mmmer.datasets.transforms import (DetectFaceLandmarks, FacialRegionTiles,
                                        LoadApexFace, LoadFlowImage, PackMEInputs)
 from mmmer.datasets.transforms.regions import five_points_from_dlib, rescale_points
 from mmmer.datasets.annotation import AnnotationError
-from tests.fixtures.me_layouts import (CASME2_3DB, SAMM_3DB, SMIC_3DB,
-                                       build_htnet_flow_folder)
+from tests.fixtures.me_layouts import (build_htnet_flow_folder, subject_counts,
+                                       three_db_subject_counts)
 
 FLOW_DIR = osp.join('datasets', 'STSNet_whole_norm_u_v_os')
 
@@ -41,14 +41,8 @@ def htnet(tmp_path_factory, face):
 def test_3db_rows_and_subject_names(htnet):
     ds = FlowFolderDataset(data_root=htnet['root'])
     assert len(ds) == 442 and ds.class_counts() == [250, 109, 83]
-    expected = {f'smic_s{int(k[1:])}': v for k, v in SMIC_3DB.items()}
-    expected.update({f'casme2_{k}': v for k, v in CASME2_3DB.items()})
-    expected.update({f'samm_{k}': v for k, v in SAMM_3DB.items()})
-    found = {}
-    for d in ds.data_list:
-        found[d['subject']] = found.get(d['subject'], 0) + 1
     # the same namespaced subjects as the raw-frame parsers ("006" stays text)
-    assert found == expected
+    assert subject_counts(ds.data_list) == three_db_subject_counts()
     d = ds.data_list[0]
     assert osp.basename(d['flow_path']) == 'sub01_EP00_00f .png'  # the space
     assert 'frame_paths' not in d and osp.isfile(d['apex_face_path'])
