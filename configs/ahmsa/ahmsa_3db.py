@@ -12,10 +12,5 @@ _base_ = [
     '../_base_/models/ahmsa.py',
     '../_base_/datasets/flow_folder_3db.py',
     '../_base_/schedules/htnet_adam_800e.py',
-    '../_base_/default_runtime.py',
 ]
 optim_wrapper = dict(optimizer=dict(lr=5e-6))
-train_dataloader = dict(batch_size=256)
-# A checkpoint of this model holds ~1.7 GB (weights + Adam moments): save every
-# 50 epochs, keep the latest; an interrupted fold resumes from it.
-default_hooks = dict(checkpoint=dict(interval=50))

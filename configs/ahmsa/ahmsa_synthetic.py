@@ -5,16 +5,5 @@
 # 32 instead of 5e-6 / 800 / 256, so LOSO over 8 subjects takes minutes.
 # Input: the HTNet region tiles of the synthetic base (the paper's own five-region
 # variant is the AHMSARegions transform; see ahmsa_casme3.py).
-_base_ = [
-    '../_base_/models/ahmsa.py',
-    '../_base_/datasets/synthetic.py',
-    '../_base_/schedules/htnet_adam_800e.py',
-    '../_base_/default_runtime.py',
-]
-model = dict(
-    backbone=dict(dim=64, heads=3, block_repeats=(2, 2, 2)),
-    head=dict(in_channels=256))
-optim_wrapper = dict(optimizer=dict(lr=5e-4))
-train_cfg = dict(max_epochs=60)
-train_dataloader = dict(batch_size=32)
-default_hooks = dict(checkpoint=dict(interval=10), logger=dict(interval=20))
+_base_ = ['../_base_/models/ahmsa.py', '../_base_/schedules/htnet_adam_60e_synthetic.py']
+model = dict(backbone=dict(dim=64, block_repeats=(2, 2, 2)), head=dict(in_channels=256))

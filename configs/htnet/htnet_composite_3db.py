@@ -9,8 +9,4 @@ _base_ = [
     '../_base_/models/htnet.py',
     '../_base_/datasets/composite_3db.py',
     '../_base_/schedules/htnet_adam_800e.py',
-    '../_base_/default_runtime.py',
 ]
-train_dataloader = dict(batch_size=256)
-# ~1.7 GB checkpoints (weights + Adam moments): save every 50 epochs.
-default_hooks = dict(checkpoint=dict(interval=50))

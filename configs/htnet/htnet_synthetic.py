@@ -17,16 +17,5 @@
 # 139,582,982. 72 clips cannot feed 140M parameters in minutes, and the
 # official schedule (800 epochs at lr 5e-5) is replaced by 60 epochs at lr
 # 5e-4, batch 32. configs/htnet/htnet_3db.py is the faithful configuration.
-_base_ = [
-    '../_base_/models/htnet.py',
-    '../_base_/datasets/synthetic.py',
-    '../_base_/schedules/htnet_adam_800e.py',
-    '../_base_/default_runtime.py',
-]
-model = dict(
-    backbone=dict(dim=64, heads=3, block_repeats=(2, 2, 2)),
-    head=dict(in_channels=256))
-optim_wrapper = dict(optimizer=dict(lr=5e-4))
-train_cfg = dict(max_epochs=60)
-train_dataloader = dict(batch_size=32)
-default_hooks = dict(checkpoint=dict(interval=10), logger=dict(interval=20))
+_base_ = ['../_base_/models/htnet.py', '../_base_/schedules/htnet_adam_60e_synthetic.py']
+model = dict(backbone=dict(dim=64, block_repeats=(2, 2, 2)), head=dict(in_channels=256))
