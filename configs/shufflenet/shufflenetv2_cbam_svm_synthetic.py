@@ -6,9 +6,9 @@
 #   python tools/train.py configs/shufflenet/shufflenetv2_cbam_flowpretrain_synthetic.py
 #   python tools/train.py configs/shufflenet/shufflenetv2_cbam_svm_synthetic.py
 #
-# Everything as the ViT twin (see shufflenetv2_vit_svm_synthetic.py) except the
-# attention plug-in (CBAM after conv5, configs/_base_/models/shufflenetv2_cbam.py)
-# and the stage-1 work dir. Only the backbone and CBAM weights carry over.
+# Everything as the ViT twin (see shufflenetv2_vit_svm_synthetic.py) except
+# the attention plug-in (CBAM after conv5, as in
+# ../_base_/models/shufflenetv2_cbam.py) and the stage-1 work dir.
 _base_ = ['./shufflenetv2_vit_svm_synthetic.py']
 model = dict(backbone=dict(plugins=[
     dict(position='after_conv5',

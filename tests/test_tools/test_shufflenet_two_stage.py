@@ -1,4 +1,4 @@
-"""Paper D's two-stage LOSO at toy scale through tools/train.py: stage 1
+"""The two-stage LOSO of Liu et al. (2022, ShuffleNetV2 + TV-L1 + SVM) at toy scale through tools/train.py: stage 1
 (flow pre-training, best validation-UAR checkpoint per fold) then stage 2
 (SVM fine-tuning on apex frames), each stage-2 fold starting from the stage-1
 checkpoint of the SAME fold (configs/shufflenet/*_synthetic.py)."""
@@ -36,9 +36,8 @@ def toy_options(data_root, epochs):
     gen = dict(num_subjects=4, clips_per_class=1, seed=0, frame_size=160,
                clip_length_range='[8,10]')
     opts = [f'train_cfg.max_epochs={epochs}']
-    # The training split is wrapped (FlipExpandedDataset): its MEDataset is
-    # train_dataloader.dataset.dataset.
-    for ds in ('train_dataloader.dataset.dataset', 'test_dataloader.dataset'):
+    # flip expansion is an option of the training MEDataset itself (no wrapper)
+    for ds in ('train_dataloader.dataset', 'test_dataloader.dataset'):
         opts += [f'{ds}.data_root={data_root}',
                  *[f'{ds}.generator.{k}={v}' for k, v in gen.items()],
                  f'{ds}.preprocess.cache_dir={data_root}/cache',
@@ -108,7 +107,7 @@ def test_stage1_validation_subjects_exclude_the_test_subject(two_stage):
         fd = fold_dir(two_stage['s1'], subject)
         cfg = Config.fromfile(only(osp.join(fd, '*_synthetic.py')))
         val_subjects = list(cfg.val_dataloader.dataset.subjects)
-        train_excluded = set(cfg.train_dataloader.dataset.dataset.exclude_subjects)
+        train_excluded = set(cfg.train_dataloader.dataset.exclude_subjects)
         assert len(val_subjects) == 1 and subject not in val_subjects
         assert set(cfg.test_dataloader.dataset.subjects) == {subject}
         # validation subjects are carved from the training subjects
@@ -193,7 +192,7 @@ def test_missing_stage1_fold_is_a_clear_error(two_stage):
     assert not glob.glob(osp.join(wd, f'fold_{NOT_PRETRAINED}', '*.pth'))
 
 
-@pytest.mark.parametrize('variant', ['vit', 'cbam'])
+@pytest.mark.parametrize('variant', ['vit', 'cbam', 'plain'])
 def test_twin_configs_chain_and_match(variant):
     """Stage 2's default stage-1 dir is stage 1's default work dir, and both
     stages crop the face at the same size."""
@@ -205,7 +204,7 @@ def test_twin_configs_chain_and_match(variant):
     assert s1.loso.val_subjects.fraction == 0.2 and 'val_subjects' not in s2.loso
 
     def crop_sizes(cfg):
-        return {step['size'] for ds in (cfg.train_dataloader.dataset.dataset,
+        return {step['size'] for ds in (cfg.train_dataloader.dataset,
                                         cfg.test_dataloader.dataset)
                 for step in ds.preprocess.pipeline if step['type'] == 'AlignCropFace'}
 
@@ -213,3 +212,47 @@ def test_twin_configs_chain_and_match(variant):
     assert s1.model.head.type == 'LinearClsHead' and s2.model.head.type == 'SVMHingeHead'
     assert s1.model.backbone == s2.model.backbone
     assert tuple(s1.input_shape) == tuple(s2.input_shape) == (3, 112, 112)
+    # flip expansion of positive / surprise on the training split only
+    for cfg in (s1, s2):
+        assert cfg.train_dataloader.dataset.flip_expansion == dict(
+            classes=('positive', 'surprise'))
+        assert 'flip_expansion' not in cfg.test_dataloader.dataset
+        assert cfg.train_dataloader.sampler.type == 'ClassBalancedSampler'
+    # the lr plateau watches the hinge loss, not the total with the L2 term
+    assert s2.param_scheduler[0].monitor == 'loss_cls'
+
+
+@pytest.mark.parametrize('name', ['synthetic', 'casme2', 'samm'])
+def test_literal_l2_ablation_changes_only_the_penalty(name):
+    default = Config.fromfile(osp.join(CFG_DIR, f'shufflenetv2_vit_svm_{name}.py'))
+    literal = Config.fromfile(osp.join(CFG_DIR, f'shufflenetv2_vit_svm-literal-l2_{name}.py'))
+    assert (literal.model.head.l2_scope, literal.model.head.l2_weight) == ('all', 0.2)
+    assert (default.model.head.l2_scope, default.model.head.l2_weight) != ('all', 0.2)
+    a, b = default.to_dict(), literal.to_dict()
+    for d in (a, b):
+        d['model']['head'].pop('l2_scope')
+        d['model']['head'].pop('l2_weight')
+        d.pop('filename', None)
+    assert a == b
+
+
+def test_every_shufflenet_config_resolves_and_builds_its_model():
+    """All leaves compose from the bases; each model builds; stage-1 leaves use
+    the softmax head, every other leaf of an SVM family the hinge head."""
+    from mmmer.registry import MODELS
+    paths = sorted(glob.glob(osp.join(CFG_DIR, '*.py')))
+    assert len(paths) >= 60
+    built = {}
+    for path in paths:
+        cfg = Config.fromfile(path)
+        name = osp.basename(path)
+        assert cfg.train_dataloader.dataset.type != 'FlipExpandedDataset', name
+        head = cfg.model.head.type
+        if '_flowpretrain_' in name or '_softmax_' in name:
+            assert head == 'LinearClsHead', name
+        else:
+            assert head == 'SVMHingeHead', name
+        key = repr(cfg.model.backbone.to_dict())
+        if key not in built:
+            built[key] = MODELS.build(cfg.model)
+    assert len(built) == 3   # plain, CBAM and ViT backbones

@@ -9,7 +9,8 @@ Detection, rotation and crop are :class:`DetectFaceLandmarks` and
 :class:`AlignCropFace` (``alignment.py``), the flow is :class:`TVL1Flow`
 (``motion.py``); this file adds the masking, the 3-channel gray appearance
 input, the flow image of the pre-training stage and the horizontal flip of
-the flip-expanded copies (:class:`mmmer.datasets.FlipExpandedDataset`).
+the flip-expanded copies (the ``flip_expansion`` option of
+:class:`mmmer.datasets.MEDataset`).
 """
 from typing import Sequence, Union
 
@@ -322,10 +323,12 @@ class FlowToImage(BaseTransform):
 
 @TRANSFORMS.register_module()
 class ExpansionFlip(BaseTransform):
-    """Mirror the flip-expanded copies made by :class:`FlipExpandedDataset`.
+    """Mirror the flip-expanded copies of a training dataset with
+    ``flip_expansion=dict(classes=...)`` (or the deprecated
+    :class:`FlipExpandedDataset` wrapper).
 
     The paper, "Pre-processing": "The positive emotion as well as the surprise
-    emotion were therefore expanded by horizontal inversion." The wrapper
+    emotion were therefore expanded by horizontal inversion." The dataset
     marks each added copy with ``flip_expanded=True``; this transform mirrors
     it (and does nothing to original samples), so put it in the *training*
     pipeline right after loading the (cached) arrays.

@@ -1,0 +1,21 @@
+# Stage 1 (pre-training on TV-L1 flow images, softmax classifier) of
+# plain ShuffleNetV2 (no attention plug-in), "Micro-expression recognition model based on TV-L1 optical flow method
+# and improved ShuffleNet" (Liu, Li, Yi, Hu, Zhang & Liu, Scientific Reports 2022),
+# LOSO on CASME II. Stage 2 is shufflenetv2_plain_svm_casme2.py, which loads
+# this config's fold checkpoints from
+# work_dirs/shufflenetv2_plain_flowpretrain_casme2/fold_<subject>/.
+#
+# Model selection: best validation UAR on 20 % of the fold's TRAINING
+# subjects (loso.val_subjects); the test subject never steers stage 1.
+# Method notes, deviations and measured numbers: docs/methods/shufflenet.md.
+_base_ = [
+    '../_base_/datasets/casme2.py',
+    '../_base_/datasets/pipelines/shufflenet_flow.py',
+    '../_base_/models/shufflenetv2_plain.py',
+    '../_base_/models/shufflenetv2_heads.py',
+    '../_base_/schedules/shufflenet_flowpretrain.py',
+]
+
+model = dict(head=_base_.shufflenet_softmax_head)
+train_dataloader = _base_.shufflenet_train_dataloader
+test_dataloader = _base_.shufflenet_test_dataloader

@@ -1,0 +1,12 @@
+# Table 2 ablation "without SVM classifier" of
+# "Micro-expression recognition model based on TV-L1 optical flow method
+# and improved ShuffleNet" (Liu, Li, Yi, Hu, Zhang & Liu, Scientific Reports 2022):
+# shufflenetv2_plain_svm_3db.py with the softmax classifier (cross-entropy, dropout 0.5,
+# no L2 term) instead of the SVM head; still initialised from the same fold's
+# stage-1 checkpoint.
+# Published: none (the paper reports SMIC, CASME II, SAMM and MMEW
+# separately).
+# docs/methods/shufflenet.md.
+_base_ = ['./shufflenetv2_plain_svm_3db.py', '../_base_/models/shufflenetv2_heads.py']
+
+model = dict(head=_base_.shufflenet_softmax_head)
