@@ -5,19 +5,8 @@
 # provided crops this is a mild re-alignment; a failed detection on a tight
 # crop falls back to a centred mean shape and is logged). No class weights
 # (paper: SAMM alone only). Deviations: docs/methods/edmdbn.md.
-_base_ = [
-    '../_base_/models/edmdbn.py',
-    '../_base_/datasets/composite_3db.py',
-    '../_base_/schedules/edmdbn_adamw_60e.py',
-]
+_base_ = ['../_base_/models/edmdbn.py', '../_base_/datasets/composite_3db.py',
+          '../_base_/schedules/edmdbn_adamw_60e.py']
 
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
-                 pipeline={{_base_.edmdbn_train_pipeline}}))
-test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
-                 pipeline={{_base_.edmdbn_test_pipeline}}))
+train_dataloader = _base_.edmdbn_loaders.aligned.train
+test_dataloader = _base_.edmdbn_loaders.aligned.test

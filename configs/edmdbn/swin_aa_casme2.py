@@ -11,19 +11,8 @@
 # as apex and keep sub24/EP02_07 (paper Table 1: 150 samples with their sheet
 # version): swin_aa_casme2_official_set.py. All deviations:
 # docs/methods/edmdbn.md.
-_base_ = [
-    '../_base_/models/edmdbn.py',
-    '../_base_/datasets/casme2.py',
-    '../_base_/schedules/edmdbn_adamw_60e.py',
-]
+_base_ = ['../_base_/models/edmdbn.py', '../_base_/datasets/casme2.py',
+          '../_base_/schedules/edmdbn_adamw_60e.py']
 
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_cropped}}),
-                 pipeline={{_base_.edmdbn_train_pipeline}}))
-test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_cropped}}),
-                 pipeline={{_base_.edmdbn_test_pipeline}}))
+train_dataloader = _base_.edmdbn_loaders.cropped.train
+test_dataloader = _base_.edmdbn_loaders.cropped.test

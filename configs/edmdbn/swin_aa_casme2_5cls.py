@@ -5,21 +5,10 @@
 # the 5 classes, the "/" apex row with its middle frame, as the authors' code
 # does (246 with the 20140508 sheet; paper Table 1: 249, from the 20190701
 # sheet the authors read). Deviations: docs/methods/edmdbn.md.
-_base_ = [
-    '../_base_/models/edmdbn.py',
-    '../_base_/datasets/casme2_5class.py',
-    '../_base_/schedules/edmdbn_adamw_60e.py',
-]
+_base_ = ['../_base_/models/edmdbn.py', '../_base_/datasets/casme2_5class.py',
+          '../_base_/schedules/edmdbn_adamw_60e.py']
 
 model = dict(head=dict(num_classes=5))
 
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_cropped}}),
-                 pipeline={{_base_.edmdbn_train_pipeline}}))
-test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_cropped}}),
-                 pipeline={{_base_.edmdbn_test_pipeline}}))
+train_dataloader = _base_.edmdbn_loaders.cropped.train
+test_dataloader = _base_.edmdbn_loaders.cropped.test

@@ -14,18 +14,12 @@ model = dict(
     backbone=dict(variant='paper'),
     head=dict(loss=dict(label_smoothing=0.0)))
 
-_train_pipeline = [
-    dict(type='LoadCachedArrays', keys=('img', )),
-    dict(type='ClipRandomFlip', prob=0.5),
-    dict(type='ClipRandomRotation', max_angle=4.0, interpolation='nearest'),
-    dict(type='ClipRandomCrop', size=224, padding=4, padding_mode='edge'),
-    dict(type='EntireDetailMotion', num_frames=8, mode='time'),
-    dict(type='PackMEInputs'),
-]
-_test_pipeline = [
-    dict(type='LoadCachedArrays', keys=('img', )),
-    dict(type='EntireDetailMotion', num_frames=8, mode='time'),
-    dict(type='PackMEInputs'),
-]
+# The model base's online pipelines with the key frames interpolated at
+# their frame times (EntireDetailMotion mode='time'); every other step as in
+# the base.
+_train_pipeline = [dict(step, mode='time') if step.type == 'EntireDetailMotion' else step
+                   for step in _base_.edmdbn_train_pipeline]
+_test_pipeline = [dict(step, mode='time') if step.type == 'EntireDetailMotion' else step
+                  for step in _base_.edmdbn_test_pipeline]
 train_dataloader = dict(dataset=dict(pipeline=_train_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=_test_pipeline))

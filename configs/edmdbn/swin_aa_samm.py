@@ -7,21 +7,10 @@
 # schedule as in swin_aa_casme2.py. The two rows with an apex outside
 # [onset, offset] (028_4_1, 032_3_1) get the middle frame, as in the authors'
 # code. Deviations: docs/methods/edmdbn.md.
-_base_ = [
-    '../_base_/models/edmdbn.py',
-    '../_base_/datasets/samm.py',
-    '../_base_/schedules/edmdbn_adamw_60e.py',
-]
+_base_ = ['../_base_/models/edmdbn.py', '../_base_/datasets/samm.py',
+          '../_base_/schedules/edmdbn_adamw_60e.py']
 
 model = dict(head=dict(loss=dict(class_weight='auto')))
 
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
-                 pipeline={{_base_.edmdbn_train_pipeline}}))
-test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
-                 pipeline={{_base_.edmdbn_test_pipeline}}))
+train_dataloader = _base_.edmdbn_loaders.aligned.train
+test_dataloader = _base_.edmdbn_loaders.aligned.test

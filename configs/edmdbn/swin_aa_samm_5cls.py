@@ -3,21 +3,10 @@
 # from the training subjects (paper Sec. 4.3; Table 2: Acc 81.58, UF1 0.7573
 # with per-fold test-subject checkpoint selection, see --oracle). OpenFace
 # alignment + the paper's face crop. Deviations: docs/methods/edmdbn.md.
-_base_ = [
-    '../_base_/models/edmdbn.py',
-    '../_base_/datasets/samm_5class.py',
-    '../_base_/schedules/edmdbn_adamw_60e.py',
-]
+_base_ = ['../_base_/models/edmdbn.py', '../_base_/datasets/samm_5class.py',
+          '../_base_/schedules/edmdbn_adamw_60e.py']
 
 model = dict(head=dict(num_classes=5, loss=dict(class_weight='auto')))
 
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
-                 pipeline={{_base_.edmdbn_train_pipeline}}))
-test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
-                 pipeline={{_base_.edmdbn_test_pipeline}}))
+train_dataloader = _base_.edmdbn_loaders.aligned.train
+test_dataloader = _base_.edmdbn_loaders.aligned.test

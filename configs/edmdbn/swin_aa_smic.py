@@ -5,19 +5,8 @@
 # its SMIC runs on SMIC-HS-E (the long recordings with a 2019 interval
 # sheet, up to three intervals per row), which mmmer's SMICDataset does not
 # read: this config is the paper's SMIC-HS. Deviations: docs/methods/edmdbn.md.
-_base_ = [
-    '../_base_/models/edmdbn.py',
-    '../_base_/datasets/smic.py',
-    '../_base_/schedules/edmdbn_adamw_60e.py',
-]
+_base_ = ['../_base_/models/edmdbn.py', '../_base_/datasets/smic.py',
+          '../_base_/schedules/edmdbn_adamw_60e.py']
 
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
-                 pipeline={{_base_.edmdbn_train_pipeline}}))
-test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(preprocess=dict(pipeline={{_base_.edmdbn_preprocess_aligned}}),
-                 pipeline={{_base_.edmdbn_test_pipeline}}))
+train_dataloader = _base_.edmdbn_loaders.aligned.train
+test_dataloader = _base_.edmdbn_loaders.aligned.test

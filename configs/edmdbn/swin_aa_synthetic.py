@@ -23,26 +23,16 @@ model = dict(
     head=dict(in_channels=64 * (size // 16) ** 2,
               loss=dict(label_smoothing=0.0)))
 
-preprocess_pipeline = [
-    dict(type='LoadKeyFrames', keys=('onset', 'apex', 'offset')),
-    dict(type='DetectFaceLandmarks', frame_index=0, on_failure='center_fallback'),
-    dict(type='OpenFaceAlignment', output_size=128, template_scale=0.8),
-    dict(type='LandmarkFaceCrop', size=size, mode='paper'),
-    dict(type='StackFrames'),
-]
-train_pipeline = [
-    dict(type='LoadCachedArrays', keys=('img', )),
-    dict(type='ClipRandomFlip', prob=0.5),
-    dict(type='ClipRandomRotation', max_angle=4.0, interpolation='nearest'),
-    dict(type='ClipRandomCrop', size=size, padding=2, padding_mode='edge'),
-    dict(type='EntireDetailMotion', num_frames=8, mode='index'),
-    dict(type='PackMEInputs'),
-]
-test_pipeline = [
-    dict(type='LoadCachedArrays', keys=('img', )),
-    dict(type='EntireDetailMotion', num_frames=8, mode='index'),
-    dict(type='PackMEInputs'),
-]
+# The model base's aligned route and online pipelines at `size`: the template
+# aligned into a 128 px frame (still its central 80%), the face crop and the
+# random crop at 112 px with 2 px padding; every other step as in the base.
+__at_size = dict(OpenFaceAlignment=dict(output_size=128), LandmarkFaceCrop=dict(size=size),
+                 ClipRandomCrop=dict(size=size, padding=2))
+preprocess_pipeline = [dict(step, **__at_size.get(step.type, {}))
+                       for step in _base_.edmdbn_preprocess_aligned]
+train_pipeline = [dict(step, **__at_size.get(step.type, {}))
+                  for step in _base_.edmdbn_train_pipeline]
+test_pipeline = _base_.edmdbn_test_pipeline
 train_dataloader = dict(
     batch_size=8,
     dataset=dict(preprocess=dict(pipeline=preprocess_pipeline), pipeline=train_pipeline))

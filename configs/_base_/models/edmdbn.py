@@ -96,3 +96,19 @@ edmdbn_test_pipeline = [
 # One input sample (C, 1+T, H, W): entire motion + T=8 detail-motion slices
 # (read by tools/analysis/get_flops.py and benchmark.py).
 input_shape = (3, 9, 224, 224)
+
+# The leaves' loaders (paper Sec. 4.3: batch 4 for training; 8 for testing),
+# one pair per preprocessing route above; a leaf on a raw-frame dataset sets
+#   train_dataloader = _base_.edmdbn_loaders.aligned.train
+#   test_dataloader = _base_.edmdbn_loaders.aligned.test
+# ('cropped' for the provided face crops, 'aligned_official' for the
+# authors' geometry); they merge into the dataset base's loaders.
+edmdbn_loaders = {
+    route: dict(
+        train=dict(batch_size=4, dataset=dict(preprocess=dict(pipeline=steps),
+                                              pipeline=edmdbn_train_pipeline)),
+        test=dict(batch_size=8, dataset=dict(preprocess=dict(pipeline=steps),
+                                             pipeline=edmdbn_test_pipeline)))
+    for route, steps in (('aligned', edmdbn_preprocess_aligned),
+                         ('aligned_official', edmdbn_preprocess_aligned_official),
+                         ('cropped', edmdbn_preprocess_cropped))}
