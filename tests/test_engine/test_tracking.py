@@ -96,3 +96,59 @@ def test_bad_tracking_options():
     with pytest.raises(ValueError, match='unknown option'):
         tracking_options(Config(dict(tracking=dict(backend='tensorboard'))))
     assert tracking_options(Config(dict()))['backends'] == []
+
+
+def wandb_history(path):
+    """History items of an offline W&B run file (its record log: 32 KiB blocks,
+    7-byte fragment headers, protobuf records)."""
+    import struct
+
+    from wandb.proto import wandb_internal_pb2 as pb
+    with open(path, 'rb') as f:
+        data = f.read()
+    assert data[:4] == b':W&B'
+    pos, block, raw, cur = 7, 32768, [], b''
+    while pos + 7 <= len(data):
+        left = block - pos % block
+        if left < 7:
+            pos += left
+            continue
+        _, length, kind = struct.unpack('<IHB', data[pos:pos + 7])
+        if length == 0 and kind == 0:
+            pos += left
+            continue
+        frag = data[pos + 7:pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):
+            raw.append(cur + frag if kind == 4 else frag)
+            cur = b''
+        elif kind in (2, 3):
+            cur = frag if kind == 2 else cur + frag
+    history = {}
+    for item_bytes in raw:
+        record = pb.Record()
+        record.ParseFromString(item_bytes)
+        if record.WhichOneof('record_type') == 'history':
+            for item in record.history.item:
+                key = item.key or '/'.join(item.nested_key)
+                history.setdefault(key, []).append(json.loads(item.value_json))
+    return history
+
+
+def test_wandb_offline_run_holds_the_pooled_metrics(tmp_path, monkeypatch):
+    """W&B, offline (no account, no network): the run file holds the pooled
+    metrics once and every fold's curves under its tag."""
+    pytest.importorskip('wandb')
+    monkeypatch.setenv('WANDB_MODE', 'offline')
+    monkeypatch.setenv('WANDB_SILENT', 'true')
+    wd = str(tmp_path / 'wb')
+    cfg = toy_cfg(**{'train_cfg.max_epochs': 1, 'tracking': dict(backends=['wandb'])})
+    summary = TrackedLOSOLoop(cfg, work_dir=wd).run()
+    runs = glob.glob(osp.join(wd, 'wandb', '**', 'offline-run-*', 'run-*.wandb'),
+                     recursive=True)
+    assert len(runs) == 1
+    history = wandb_history(runs[0])
+    for key in ('UF1', 'UAR', 'Acc'):
+        assert history[f'loso/{key}'] == [pytest.approx(summary[key], abs=1e-9)]
+    for fold in sorted(osp.basename(p) for p in glob.glob(osp.join(wd, 'fold_*'))):
+        assert len(history[f'{fold}/train/loss']) == 1
