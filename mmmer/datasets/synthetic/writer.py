@@ -29,8 +29,8 @@ from ..base import DatasetLayoutError
 from .renderer import apex_field, apex_ground_truth, as_hw, clip_plan, render_clip, render_subject
 from .variation import allocate_classes, extra_motion
 
-__all__ = ['GENERATOR_VERSION', 'CLASSES', 'REALISM_DEFAULTS', 'SETTINGS_FILE', 'ANNOTATION_FILE', 'FRAMES_DIR',
-           'GT_FLOW_DIR', 'CASME2_HEADER', 'synthetic_settings', 'read_synthetic_settings',
+__all__ = ['GENERATOR_VERSION', 'CLASSES', 'REALISM_DEFAULTS', 'SETTINGS_FILE',
+           'ANNOTATION_FILE', 'FRAMES_DIR', 'GT_FLOW_DIR', 'CASME2_HEADER', 'synthetic_settings', 'read_synthetic_settings',
            'generate_synthetic_dataset']
 
 GENERATOR_VERSION = 1
