@@ -1,6 +1,7 @@
 # shufflenetv2_vit_flowpretrain_synthetic.py on the hard synthetic preset
-# (../_base_/datasets/synthetic_hard.py): stage 1 of the ViT twin. The same network, preprocessing, schedule and budget as the easy twin, only
-# the data differ (16 subjects, 0.2-1 px motion, identity / head / blink
+# (../_base_/datasets/synthetic_hard.py): stage 1 of the ViT twin. The same
+# network, preprocessing, schedule and budget as the easy twin, only the data
+# differ (16 subjects, 0.2-1 px motion, identity / head / blink
 # distractors, shared action units, 3DB-like class imbalance). Its measured
 # numbers are in README.md and metafile.yml of this folder.
 #
