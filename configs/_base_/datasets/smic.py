@@ -2,7 +2,8 @@
 # 43) from 16 subjects (docs/datasets.md). Labels come from the
 # micro/{negative,positive,surprise} folders; apex = onset + (offset-onset)//2.
 # Not SMIC-HS-E: the EDMDBN authors' code trains its SMIC runs on the long
-# HS-E recordings with their interval sheet, which SMICDataset does not read
+# HS-E recordings with their interval sheet; that set is
+# SMICDataset(variant='hs_e'), base ./smic_hs_e.py
 # (docs/methods/edmdbn.md "Sample sets").
 # Layout: docs/datasets.md; check with tools/analysis/check_dataset.py.
 _base_ = './me_flow_htnet.py'
@@ -11,15 +12,11 @@ dataset_type = 'SMICDataset'
 data_root = 'data/smic'
 preprocess = dict(cache_dir=data_root + '/.mmmer_cache')
 
+# Merged into both loaders of the base (the test loader adds test_mode=True).
 train_dataloader = dict(dataset=dict(
-    type=dataset_type,
-    data_root=data_root,
-    frames_dir='HS',
-    label_set='3class',
-    preprocess=preprocess))
-test_dataloader = dict(dataset=train_dataloader['dataset'])
+    type=dataset_type, data_root=data_root, preprocess=preprocess,
+    frames_dir='HS', label_set='3class'))
+test_dataloader = train_dataloader
 
-expected_counts = dict(
-    total=164,
-    per_class=dict(negative=70, positive=51, surprise=43),
-    num_subjects=16)
+expected_counts = dict(total=164, num_subjects=16,
+                       per_class=dict(negative=70, positive=51, surprise=43))
