@@ -7,8 +7,6 @@ _base_ = ['./swin_aa_mmew.py']
 
 model = dict(head=dict(num_classes=5))
 train_dataloader = dict(dataset=dict(label_set='5class'))
-test_dataloader = dict(dataset=dict(label_set='5class'))
-expected_counts = dict(
-    _delete_=True,
-    total=279,
-    per_class=dict(disgust=72, fear=16, happiness=36, others=66, surprise=89))
+test_dataloader = train_dataloader
+expected_counts = dict(_delete_=True, total=279,
+                       per_class=dict(disgust=72, fear=16, happiness=36, others=66, surprise=89))

@@ -10,25 +10,20 @@
 # swin_aa_casme2_official_set.py, docs/methods/edmdbn.md "Sample sets").
 # Expected layout: docs/datasets.md. Check a copy with
 #   python tools/analysis/check_dataset.py configs/_base_/datasets/casme2.py
-_base_ = './me_flow_htnet.py'
+_base_ = './me_sheet_loaders.py'
 
 dataset_type = 'CASME2Dataset'
 data_root = 'data/casme2'
 preprocess = dict(cache_dir=data_root + '/.mmmer_cache')
 
-train_dataloader = dict(dataset=dict(
-    type=dataset_type,
-    data_root=data_root,
-    ann_file='CASME2-coding-20140508.xlsx',
-    frames_dir='Cropped',
-    label_set='3class',
-    bad_apex='drop',
-    exclude_clips=[('sub24', 'EP02_07')],
-    preprocess=preprocess))
-test_dataloader = dict(dataset=train_dataloader['dataset'])
+# The dataset, merged into both loaders of the base (the test loader adds
+# test_mode=True).
+__dataset = dict(type=dataset_type, data_root=data_root, preprocess=preprocess,
+                 ann_file='CASME2-coding-20140508.xlsx', frames_dir='Cropped', bad_apex='drop',
+                 exclude_clips=[('sub24', 'EP02_07')])
+train_dataloader = dict(dataset=__dataset)
+test_dataloader = train_dataloader
 
 # Read by tools/analysis/check_dataset.py.
-expected_counts = dict(
-    total=145,
-    per_class=dict(negative=88, positive=32, surprise=25),
-    num_subjects=24)
+expected_counts = dict(total=145, num_subjects=24,
+                       per_class=dict(negative=88, positive=32, surprise=25))

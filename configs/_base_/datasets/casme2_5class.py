@@ -6,12 +6,8 @@
 # authors read: pass ann_file='CASME2-coding-20190701.xlsx' to use that sheet.
 _base_ = ['./casme2.py']
 
-train_dataloader = dict(dataset=dict(label_set='5class', bad_apex='midpoint',
-                                     exclude_clips=[]))
-test_dataloader = dict(dataset=dict(label_set='5class', bad_apex='midpoint',
-                                    exclude_clips=[]))
+train_dataloader = dict(dataset=dict(label_set='5class', bad_apex='midpoint', exclude_clips=[]))
+test_dataloader = train_dataloader
 expected_counts = dict(
-    _delete_=True,
-    total=246,
-    per_class=dict(disgust=63, happiness=32, others=99, repression=27, surprise=25),
-    num_subjects=26)
+    _delete_=True, total=246, num_subjects=26,
+    per_class=dict(disgust=63, happiness=32, others=99, repression=27, surprise=25))

@@ -28,9 +28,9 @@ samm_dataset = dict(type='SAMMDataset', data_root='samm',
                     ann_file='SAMM_Micro_FACS_Codes_v2.xlsx', frames_dir='SAMM',
                     label_set='3class', bad_apex='midpoint')
 
-train_dataloader = dict(dataset=dict(
-    type=dataset_type,
-    data_root=data_root,
-    datasets=[smic_dataset, casme2_dataset, samm_dataset],
-    preprocess=preprocess))
-test_dataloader = dict(dataset=train_dataloader['dataset'])
+# The dataset, merged into both loaders of the base (the test loader adds
+# test_mode=True).
+__dataset = dict(type=dataset_type, data_root=data_root, preprocess=preprocess,
+                 datasets=[smic_dataset, casme2_dataset, samm_dataset])
+train_dataloader = dict(dataset=__dataset)
+test_dataloader = train_dataloader

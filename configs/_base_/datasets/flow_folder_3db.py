@@ -32,11 +32,11 @@ flow_tiles_pipeline_dlib = [
 preprocess = dict(pipeline=flow_tiles_pipeline, keys=('img', ),
                   cache_dir=data_root + '/.mmmer_cache', workers=2)
 
-train_dataloader = dict(dataset=dict(
-    type=dataset_type,
-    data_root=data_root,
-    ann_file='combined_3_class2_for_optical_flow.csv',
-    flow_dir='datasets/STSNet_whole_norm_u_v_os',
-    face_dir='datasets/combined_datasets_whole',
-    preprocess=preprocess))
-test_dataloader = dict(dataset=train_dataloader['dataset'])
+# The dataset, merged into both loaders of the base (the test loader adds
+# test_mode=True).
+__dataset = dict(type=dataset_type, data_root=data_root, preprocess=preprocess,
+                 ann_file='combined_3_class2_for_optical_flow.csv',
+                 flow_dir='datasets/STSNet_whole_norm_u_v_os',
+                 face_dir='datasets/combined_datasets_whole')
+train_dataloader = dict(dataset=__dataset)
+test_dataloader = train_dataloader

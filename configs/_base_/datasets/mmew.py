@@ -3,22 +3,17 @@
 # gives the EDMDBN paper's 5 classes (happiness, surprise, disgust, fear,
 # others; configs/edmdbn/swin_aa_mmew_5cls.py).
 # Layout: docs/datasets.md; check with tools/analysis/check_dataset.py.
-_base_ = './me_flow_htnet.py'
+_base_ = './me_sheet_loaders.py'
 
 dataset_type = 'MMEWDataset'
 data_root = 'data/mmew'
 preprocess = dict(cache_dir=data_root + '/.mmmer_cache')
 
-train_dataloader = dict(dataset=dict(
-    type=dataset_type,
-    data_root=data_root,
-    ann_file='MMEW_Micro_Exp.xlsx',
-    frames_dir='Micro_Expression',
-    label_set='3class',
-    bad_apex='midpoint',
-    preprocess=preprocess))
-test_dataloader = dict(dataset=train_dataloader['dataset'])
+# The dataset, merged into both loaders of the base (the test loader adds
+# test_mode=True).
+__dataset = dict(type=dataset_type, data_root=data_root, preprocess=preprocess,
+                 ann_file='MMEW_Micro_Exp.xlsx', frames_dir='Micro_Expression')
+train_dataloader = dict(dataset=__dataset)
+test_dataloader = train_dataloader
 
-expected_counts = dict(
-    total=234,
-    per_class=dict(negative=109, positive=36, surprise=89))
+expected_counts = dict(total=234, per_class=dict(negative=109, positive=36, surprise=89))

@@ -4,8 +4,6 @@
 _base_ = ['./samm.py']
 
 train_dataloader = dict(dataset=dict(label_set='5class'))
-test_dataloader = dict(dataset=dict(label_set='5class'))
-expected_counts = dict(
-    _delete_=True,
-    total=136,
-    per_class=dict(anger=57, contempt=12, happiness=26, other=26, surprise=15))
+test_dataloader = train_dataloader
+expected_counts = dict(_delete_=True, total=136,
+                       per_class=dict(anger=57, contempt=12, happiness=26, other=26, surprise=15))

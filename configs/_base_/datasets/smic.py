@@ -12,10 +12,11 @@ dataset_type = 'SMICDataset'
 data_root = 'data/smic'
 preprocess = dict(cache_dir=data_root + '/.mmmer_cache')
 
-# Merged into both loaders of the base (the test loader adds test_mode=True).
-train_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, preprocess=preprocess,
-    frames_dir='HS', label_set='3class'))
+# The dataset, merged into both loaders of the base (the test loader adds
+# test_mode=True).
+__dataset = dict(type=dataset_type, data_root=data_root, preprocess=preprocess,
+                 frames_dir='HS', label_set='3class')
+train_dataloader = dict(dataset=__dataset)
 test_dataloader = train_dataloader
 
 expected_counts = dict(total=164, num_subjects=16,
