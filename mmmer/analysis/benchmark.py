@@ -342,11 +342,18 @@ def format_report(res: dict) -> str:
                          f'(min {st["min"] * 1e3:.3f})')
             lines.append(f'latency_ratio_vs_reference_bs{bs}: {st["latency_ratio"]:.3f} '
                          '(model / reference, median of paired ratios)')
+    if res.get('config') and 'batch_1' in res['inference']:
+        lines.append('table_row: ' + speed_table_row(res))
     return '\n'.join(lines)
 
 
-def speed_table_row(res: dict, config: str) -> str:
-    """One row of the speed table in docs/benchmarks.md."""
+def speed_table_row(res: dict, config: Optional[str] = None) -> str:
+    """One row of the speed table in docs/benchmarks.md (``config`` defaults
+    to the result's config path from ``configs/`` on)."""
+    if config is None:
+        config = str(res.get('config'))
+        if 'configs/' in config:
+            config = config[config.rindex('configs/') + len('configs/'):]
     bs1 = res['inference']['batch_1']
     row = (f'| `{config}` | {res["params"]:,} | '
            f'{"x".join(map(str, res["input_shape"]))} | '

@@ -135,7 +135,8 @@ model = dict(_delete_=True, type='MEClassifier',
                                  '--reference', 'htnet_official', '--json', str(out_json)])
     text = capsys.readouterr().out
     for label in ('reference: htnet_official (', 'train_speedup_vs_reference:',
-                  'latency_ratio_vs_reference_bs1:', 'before the reference was built'):
+                  'latency_ratio_vs_reference_bs1:', 'before the reference was built',
+                  'table_row: | `', '| 3x28x28 |', 'htnet_official: '):
         assert label in text
     res = json.loads(out_json.read_text())
     ref = res['reference']
