@@ -189,8 +189,7 @@ def collect(work_dirs: str = 'work_dirs', configs: str = 'configs', latency: boo
             models.append(dict(
                 Name=stem, **{'In Collection': FAMILIES[family]['name']},
                 Config=osp.relpath(config, repo_root).replace(os.sep, '/'),
-                Metadata=meta, Results=_results(summary, seeds),
-                Weights=None))
+                Metadata=meta, Results=_results(summary, seeds)))
         out[family] = dict(models=models)
     return out
 
@@ -201,7 +200,7 @@ def metafile_dict(family: str, models: List[dict]) -> dict:
         'Collections': [{
             'Name': spec['name'],
             'Metadata': {'Architecture': spec['architecture'],
-                         'Training Data': 'LOSO (leave one subject out)'},
+                         'Protocol': 'LOSO (leave one subject out), pooled predictions'},
             'Paper': {'Title': spec['title'], 'URL': spec['url']},
             'README': f'configs/{family}/README.md',
         }],
