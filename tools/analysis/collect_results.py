@@ -250,11 +250,18 @@ def results_block(family: str, models: List[dict], ranking: List[tuple],
                       f"{calibration['num_subjects']} subjects, LOSO): logistic regression "
                       f"on the {calibration['feature_size']}x{calibration['feature_size']} "
                       f"ground-truth apex flow reaches UF1 {c['UF1']:.4f} / UAR {c['UAR']:.4f} "
-                      f"(a ceiling for a learner that sees the exact motion); the same "
+                      f"(the ceiling of a simple classifier that sees the exact motion, without optical-flow error); the same "
                       f"classifier on shuffled training labels gets UF1 {s['UF1']:.4f} / UAR "
                       f"{s['UAR']:.4f} (chance UAR {calibration['chance_uar']:.4f}; mean of "
                       f"{len(calibration['shuffle_seeds'])} shuffles)."]
-    lines += ['', END]
+    cfg = models[0]['Config']
+    lines += ['', 'Reproduce (one LOSO work dir per config in `work_dirs/`, then this table):', '',
+              '```shell', f'python tools/train.py {cfg}',
+              f'python tools/analysis/multi_seed.py {cfg} --seeds 0,1,2  # mean ± std',
+              'python tools/analysis/collect_results.py', '```', '',
+              'TensorBoard curves of a run (per fold, and the pooled scores): add '
+              '`--cfg-options tracking.backends="[\'tensorboard\']"` and open '
+              '`work_dirs/<config>/tf_logs`.', '', END]
     return '\n'.join(lines)
 
 
