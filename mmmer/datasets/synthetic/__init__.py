@@ -28,19 +28,24 @@ fixed-point iteration ``x <- y - D_t(x)``; it converges because the bumps'
 gradient is far below 1).
 
 Modules: :mod:`.renderer` (faces, AU fields, clips), :mod:`.writer` (the
-CASME II-layout files, the sheet, the lock and the atomic regeneration) and
-:mod:`.dataset` (:class:`SyntheticMEDataset`).
+CASME II-layout files, the sheet, the lock and the atomic regeneration),
+:mod:`.dataset` (:class:`SyntheticMEDataset`), :mod:`.variation` (the
+optional realism of the hard preset: 3DB-like class totals, identity warps,
+skin tone and illumination, head rotation, blinks, shared action units; all
+off by default, so the default dataset keeps its bytes) and
+:mod:`.calibration` (a ground-truth-flow logistic-regression ceiling and a
+shuffled-label control, LOSO).
 """
 from .dataset import SyntheticMEDataset
 from .renderer import (CLASS_SPECS, apex_field, apex_ground_truth, astronaut_face,
                        clip_plan, raised_cosine_profile, render_clip, render_subject)
-from .writer import (ANNOTATION_FILE, FRAMES_DIR, GT_FLOW_DIR, SETTINGS_FILE,
-                     generate_synthetic_dataset, read_synthetic_settings,
+from .writer import (ANNOTATION_FILE, FRAMES_DIR, GT_FLOW_DIR, REALISM_DEFAULTS,
+                     SETTINGS_FILE, generate_synthetic_dataset, read_synthetic_settings,
                      synthetic_settings)
 
 __all__ = [
     'SyntheticMEDataset', 'CLASS_SPECS', 'astronaut_face', 'render_subject', 'clip_plan',
     'apex_field', 'render_clip', 'apex_ground_truth', 'raised_cosine_profile',
-    'ANNOTATION_FILE', 'FRAMES_DIR', 'GT_FLOW_DIR', 'SETTINGS_FILE',
+    'ANNOTATION_FILE', 'FRAMES_DIR', 'GT_FLOW_DIR', 'SETTINGS_FILE', 'REALISM_DEFAULTS',
     'generate_synthetic_dataset', 'read_synthetic_settings', 'synthetic_settings'
 ]
