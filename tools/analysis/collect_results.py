@@ -250,7 +250,8 @@ def results_block(family: str, models: List[dict], ranking: List[tuple],
                       f"{calibration['num_subjects']} subjects, LOSO): logistic regression "
                       f"on the {calibration['feature_size']}x{calibration['feature_size']} "
                       f"ground-truth apex flow reaches UF1 {c['UF1']:.4f} / UAR {c['UAR']:.4f} "
-                      f"(the ceiling of a simple classifier that sees the exact motion, without optical-flow error); the same "
+                      '(the ceiling of a simple classifier that sees the exact motion, '
+                      'without optical-flow error); the same '
                       f"classifier on shuffled training labels gets UF1 {s['UF1']:.4f} / UAR "
                       f"{s['UAR']:.4f} (chance UAR {calibration['chance_uar']:.4f}; mean of "
                       f"{len(calibration['shuffle_seeds'])} shuffles)."]
