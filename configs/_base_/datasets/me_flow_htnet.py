@@ -11,11 +11,12 @@
 # htnet_flow_pipeline_dlib takes the crop points from the dlib landmarks
 # instead (composite_3db_dlib.py uses it). docs/methods/htnet.md.
 #
-# A dataset base inheriting this sets dataset_type, data_root and
+# A dataset base inheriting this (the FACS-sheet ones through
+# ./me_sheet_loaders.py) sets dataset_type, data_root and
 # `preprocess = dict(cache_dir=data_root + '/.mmmer_cache')` (the cache lives
 # with the data; a value computed here could not follow the child's
-# data_root), and passes `preprocess=preprocess` in its dataset dicts, which
-# merge into the loaders below.
+# data_root), and passes `preprocess=preprocess` in its dataset dict, which
+# merges into the loaders below.
 _base_ = './me_cached_loaders.py'
 
 htnet_flow_pipeline = [
