@@ -15,8 +15,8 @@
 # 2x2 patches, Ghost q = k = v projection (eqs. 13-14).
 # conv_mode='lite' -- a DEVIATION from the wording "n x n standard
 # convolutional layer": at 232 / 464 channels the block's local and fusion
-# convolutions alone cannot fit the published count (standard: model
-# 8,945,964 parameters; depthwise-separable: 2,513,127). 'lite' makes the
+# convolutions alone cannot fit the published count (with d = 96 / 120,
+# standard: model 8,949,039 parameters; depthwise-separable: 2,513,127). 'lite' makes the
 # local n x n conv depthwise (with the 1x1 C -> d projection it forms a
 # depthwise-separable conv) and the 2C -> C fusion an n x n conv with C groups
 # over channel pairs (input channel c with global channel c).
