@@ -81,8 +81,8 @@ class MEDataset(BaseDataset):
             ``sample_idx`` and cache, and
             :class:`mmmer.datasets.transforms.ExpansionFlip` in the training
             pipeline mirrors it. This is the class balancing by "horizontal
-            inversion" of Liu et al., "Facial micro-expression recognition
-            based on ShuffleNetV2 + CBAM/ViT" (Sci. Rep. 2022),
+            inversion" of Liu et al., "Micro-expression recognition model based
+            on TV-L1 optical flow method and improved ShuffleNet" (2022),
             "Pre-processing". Training splits only: refused in ``test_mode``.
             None (default) = off.
     """

@@ -23,8 +23,8 @@ class FlipExpandedDataset:
     """Original samples plus one horizontally mirrored copy of each sample of
     the ``expand_classes``.
 
-    Liu et al., "Facial micro-expression recognition based on ShuffleNetV2 +
-    CBAM/ViT" (Sci. Rep. 2022), "Pre-processing": the positive and surprise
+    Liu et al., "Micro-expression recognition model based on TV-L1 optical
+    flow method and improved ShuffleNet" (2022), "Pre-processing": the positive and surprise
     emotions "were therefore expanded by horizontal inversion". The paper
     expands offline; here the copy is a second index whose data info carries
     ``flip_expanded=True`` and whose pipeline mirrors it with
