@@ -140,12 +140,15 @@ def benchmark_model(model, optim_wrapper_cfg: dict, input_shape: Sequence[int],
                     batch_size: int = 256, infer_batch: int = 1,
                     iters: int = 20, warmup: int = 5,
                     device: str = 'cpu', seed: int = 0,
-                    reference=None, reference_name: Optional[str] = None) -> dict:
+                    reference=None, reference_name: Optional[str] = None,
+                    infer_iters: Optional[int] = None) -> dict:
     """Benchmark a built model; see the module docstring for what is timed.
 
     ``reference``: a plain ``forward(inputs) -> logits`` network timed side by
     side (same inputs, same batch sizes), or a function that builds it (then
-    it is built after mmmer's peak RSS is read).
+    it is built after mmmer's peak RSS is read). ``infer_iters``: timed
+    inference calls (default ``iters``); one clip costs far less than one
+    training step, so latency can afford more repetitions.
     """
     from mmengine.optim import build_optim_wrapper
     dev = torch.device(device)
@@ -241,7 +244,7 @@ def benchmark_model(model, optim_wrapper_cfg: dict, input_shape: Sequence[int],
     # Inference latency at batch 1 and at the chosen batch.
     result['inference'] = {}
     for bs, fns in infer_fns.items():
-        timed = time_interleaved(fns, iters, warmup, dev)
+        timed = time_interleaved(fns, infer_iters or iters, warmup, dev)
         stats = timed['model']
         stats['latency_ms'] = stats['median'] * 1e3
         stats['samples_per_s'] = bs / stats['median']
@@ -267,7 +270,8 @@ def benchmark_model(model, optim_wrapper_cfg: dict, input_shape: Sequence[int],
 def benchmark_config(cfg, batch_size=256, infer_batch=1, iters=20, warmup=5,
                      threads: Optional[int] = 2, device='cpu',
                      shape: Optional[Sequence[int]] = None,
-                     reference: Optional[str] = None) -> dict:
+                     reference: Optional[str] = None,
+                     infer_iters: Optional[int] = None) -> dict:
     """Build ``cfg.model`` and ``cfg.optim_wrapper`` and benchmark them;
     ``reference`` names a :data:`~mmmer.analysis.reference_models.REFERENCE_MODELS`
     network to time side by side."""
@@ -290,7 +294,8 @@ def benchmark_config(cfg, batch_size=256, infer_batch=1, iters=20, warmup=5,
     res = benchmark_model(model, cfg.optim_wrapper, input_shape_of(cfg, shape),
                           batch_size=batch_size, infer_batch=infer_batch,
                           iters=iters, warmup=warmup, device=device,
-                          reference=ref_model, reference_name=reference)
+                          reference=ref_model, reference_name=reference,
+                          infer_iters=infer_iters)
     res['config'] = getattr(cfg, 'filename', None)
     res['optimizer'] = cfg.optim_wrapper.get('optimizer', {}).get('type')
     res['optim_wrapper'] = cfg.optim_wrapper.get('type', 'OptimWrapper')

@@ -131,6 +131,7 @@ model = dict(_delete_=True, type='MEClassifier',
 """)
     out_json = tmp_path / 'ref.json'
     load_tool('benchmark').main([cfg, '--batch-size', '4', '--iters', '3', '--warmup', '1',
+                                 '--infer-iters', '5',
                                  '--threads', '1', '--device', 'cpu',
                                  '--reference', 'htnet_official', '--json', str(out_json)])
     text = capsys.readouterr().out
@@ -143,6 +144,7 @@ model = dict(_delete_=True, type='MEClassifier',
     # dim 8, heads 2, blocks (1, 1, 1), 3 classes: the same count as mmmer's model.
     assert ref['params'] == res['params']
     assert len(ref['train']['times']) == 3 == len(res['train']['times'])
+    assert len(ref['inference']['batch_1']['times']) == 5
     ratios = [a / b for a, b in zip(res['inference']['batch_1']['times'],
                                     ref['inference']['batch_1']['times'])]
     assert ref['inference']['batch_1']['latency_ratio'] == pytest.approx(float(np.median(ratios)))

@@ -1,7 +1,7 @@
 """Benchmark a config: train throughput, inference latency, peak memory.
 
     python tools/analysis/benchmark.py CONFIG [--batch-size 256] [--infer-batch 1]
-        [--iters 20] [--warmup 5] [--threads 2] [--device cpu|cuda]
+        [--iters 20] [--infer-iters N] [--warmup 5] [--threads 2] [--device cpu|cuda]
         [--shape C H W] [--json OUT] [--cfg-options k=v ...]
         [--reference htnet_official|htnet_official_main]
 
@@ -31,6 +31,8 @@ def parse_args(argv=None):
     p.add_argument('--infer-batch', type=int, default=1,
                    help='inference batch timed besides batch 1')
     p.add_argument('--iters', type=int, default=20, help='timed repetitions')
+    p.add_argument('--infer-iters', type=int, default=None,
+                   help='timed inference calls (default: --iters)')
     p.add_argument('--warmup', type=int, default=5, help='untimed repetitions')
     p.add_argument('--threads', type=int, default=2,
                    help='torch.set_num_threads (0 keeps the default)')
@@ -61,7 +63,7 @@ def main(argv=None):
                            infer_batch=args.infer_batch, iters=args.iters,
                            warmup=args.warmup, threads=args.threads,
                            device=args.device, shape=args.shape,
-                           reference=args.reference)
+                           reference=args.reference, infer_iters=args.infer_iters)
     print(f'config: {args.config}')
     print(format_report(res))
     if args.json:
