@@ -9,13 +9,10 @@
 # subjects (loso.val_subjects); the test subject never steers stage 1.
 # Method notes, deviations and measured numbers: docs/methods/shufflenet.md.
 _base_ = [
-    '../_base_/datasets/casme2.py',
-    '../_base_/datasets/pipelines/shufflenet_flow.py',
+    '../_base_/datasets/casme2_shufflenet_flow.py',
     '../_base_/models/shufflenetv2_plain.py',
     '../_base_/models/shufflenetv2_heads.py',
     '../_base_/schedules/shufflenet_flowpretrain.py',
 ]
 
 model = dict(head=_base_.shufflenet_softmax_head)
-train_dataloader = _base_.shufflenet_train_dataloader
-test_dataloader = _base_.shufflenet_test_dataloader

@@ -13,13 +13,10 @@
 # weights carry over (the stage-1 softmax layer is not the SVM decision layer).
 # Method notes, deviations and measured numbers: docs/methods/shufflenet.md.
 _base_ = [
-    '../_base_/datasets/composite_3db.py',
-    '../_base_/datasets/pipelines/shufflenet_appearance.py',
+    '../_base_/datasets/composite_3db_shufflenet_appearance.py',
     '../_base_/models/shufflenetv2_plain.py',
     '../_base_/schedules/shufflenet_svm.py',
 ]
 
 loso = dict(init_from=dict(work_dir='work_dirs/shufflenetv2_plain_flowpretrain_3db',
                            checkpoint='best_UAR_epoch_*.pth'))
-train_dataloader = _base_.shufflenet_train_dataloader
-test_dataloader = _base_.shufflenet_test_dataloader

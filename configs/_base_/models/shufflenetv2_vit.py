@@ -29,18 +29,12 @@
 _base_ = './shufflenetv2_cbam.py'
 
 # Same backbone, head and input as the CBAM base; only the attention plug-ins
-# differ (the list replaces the CBAM one).
+# differ (the list replaces the CBAM one). The two blocks differ only in d.
+__vit_block = dict(type='LiteViTBlock', num_layers=2, num_heads=4, mlp_ratio=2.0,
+                   patch_size=2, kernel_size=3, conv_mode='lite',
+                   act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
+                   mlp_act_cfg=dict(type='SiLU'))
 model = dict(backbone=dict(plugins=[
-    dict(position='after_stage3',
-         cfg=dict(type='LiteViTBlock', embed_dims=64, num_layers=2,
-                  num_heads=4, mlp_ratio=2.0, patch_size=2,
-                  kernel_size=3, conv_mode='lite',
-                  act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
-                  mlp_act_cfg=dict(type='SiLU'))),
-    dict(position='after_stage4',
-         cfg=dict(type='LiteViTBlock', embed_dims=96, num_layers=2,
-                  num_heads=4, mlp_ratio=2.0, patch_size=2,
-                  kernel_size=3, conv_mode='lite',
-                  act_cfg=dict(type='LeakyReLU', negative_slope=0.01),
-                  mlp_act_cfg=dict(type='SiLU'))),
+    dict(position='after_stage3', cfg=dict(__vit_block, embed_dims=64)),
+    dict(position='after_stage4', cfg=dict(__vit_block, embed_dims=96)),
 ]))

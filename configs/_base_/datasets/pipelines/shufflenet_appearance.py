@@ -8,12 +8,13 @@
 # frames; the mask = both eye polygons dilated by 5 px. Batch 30 = 10 per
 # class (ClassBalancedSampler).
 #
-# Training split only: positive and surprise samples get a horizontally
-# mirrored copy (the dataset's flip_expansion option + ExpansionFlip).
-#
-# A leaf lists this file after its dataset base and writes
-#   train_dataloader = _base_.shufflenet_train_dataloader
-#   test_dataloader = _base_.shufflenet_test_dataloader
+# The loaders (batch, sampler, flip expansion of positive and surprise in the
+# training split) are those of the stage-1 input, ./shufflenet_flow.py; this
+# file replaces its preprocessing and pipelines (ExpansionFlip mirrors the
+# image of an expanded copy). A dataset base <name>_shufflenet_appearance.py
+# merges the loaders into its dataset's.
+_base_ = './shufflenet_flow.py'
+
 shufflenet_preprocess = dict(
     pipeline=[
         dict(type='LoadKeyFrames', keys=('onset', 'apex')),
@@ -35,13 +36,6 @@ shufflenet_test_pipeline = [
 ]
 
 shufflenet_train_dataloader = dict(
-    batch_size=30,
-    num_workers=2,
-    sampler=dict(_delete_=True, type='ClassBalancedSampler', samples_per_class='max'),
-    dataset=dict(flip_expansion=dict(classes=('positive', 'surprise')),
-                 pipeline=shufflenet_train_pipeline,
-                 preprocess=shufflenet_preprocess))
+    dataset=dict(pipeline=shufflenet_train_pipeline, preprocess=shufflenet_preprocess))
 shufflenet_test_dataloader = dict(
-    batch_size=30,
-    num_workers=2,
     dataset=dict(pipeline=shufflenet_test_pipeline, preprocess=shufflenet_preprocess))

@@ -14,10 +14,12 @@
 # mirrored copy (the dataset's flip_expansion option; ExpansionFlip mirrors
 # the copy and negates u). The test / validation splits are never expanded.
 #
-# A leaf lists this file after its dataset base and writes
+# A dataset base <name>_shufflenet_flow.py lists this file after its dataset
+# base and writes
 #   train_dataloader = _base_.shufflenet_train_dataloader
 #   test_dataloader = _base_.shufflenet_test_dataloader
 # which merge into the dataset base's loaders like any inherited dict.
+# ./shufflenet_appearance.py (stage 2) keeps these loaders.
 shufflenet_preprocess = dict(
     pipeline=[
         dict(type='LoadKeyFrames', keys=('onset', 'apex')),
