@@ -1,25 +1,19 @@
 """tools/train.py --all-subjects: one model on every subject, resumable."""
-import importlib.util
 import os
 import os.path as osp
 
 import pytest
 import torch
 
+from tests.fixtures.repo import TOY_CFG, load_script
 from tests.fixtures.toy import Interrupt, with_interrupt
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_CFG = osp.join(ROOT, 'tests', 'fixtures', 'toy_config.py')
 EPOCHS = 4
 OPTS = ['--cfg-options', f'train_cfg.max_epochs={EPOCHS}', 'model.backbone.dropout=0.2']
 
 
 def train_tool():
-    spec = importlib.util.spec_from_file_location('mmmer_train_tool',
-                                                  osp.join(ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/train.py')
 
 
 def last_state(wd):

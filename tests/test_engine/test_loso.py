@@ -8,23 +8,11 @@ import time
 
 import numpy as np
 import pytest
-from mmengine.config import Config
 from sklearn.metrics import f1_score, recall_score
 
 from mmmer.engine import LOSOLoop
 from mmmer.engine import fold_dir_name, split_validation_subjects
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_CFG = osp.join(ROOT, 'tests', 'fixtures', 'toy_config.py')
-
-
-def toy_cfg(**options):
-    cfg = Config.fromfile(TOY_CFG)
-    import importlib
-    importlib.import_module('tests.fixtures.toy')
-    cfg.merge_from_dict(options)
-    return cfg
-
+from tests.fixtures.repo import ROOT, TOY_CFG, toy_cfg
 
 def read(path):
     with open(path) as f:

@@ -1,7 +1,6 @@
 """Checkpoint retention, finished-fold storage policy, stage-2 resume, and
 tools/test.py on a single checkpoint (toy scale)."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,21 +8,12 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 
 from mmmer.engine import LOSOLoop, fold_dir_name
+from tests.fixtures.repo import TOY_CFG, load_script, toy_cfg
 from tests.fixtures.toy import Interrupt, with_interrupt
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_CFG = osp.join(ROOT, 'tests', 'fixtures', 'toy_config.py')
 FOLD = 'toy_s01'
-
-
-def toy_cfg(**options):
-    import tests.fixtures.toy  # noqa: F401
-    cfg = Config.fromfile(TOY_CFG)
-    cfg.merge_from_dict(options)
-    return cfg
 
 
 def read(path):
@@ -59,14 +49,6 @@ def test_max_keep_ckpts_2_keeps_the_latest_two(tmp_path):
     assert ckpts(osp.join(tmp_path, fold_dir_name(FOLD))) == ['epoch_3.pth', 'epoch_4.pth']
 
 
-def load_test_tool():
-    spec = importlib.util.spec_from_file_location('mmmer_test_tool',
-                                                  osp.join(ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_last_policy_keeps_weights_only_and_they_still_load(tmp_path):
     wd = str(tmp_path / 'run')
     cfg = toy_cfg(**{'train_cfg.max_epochs': 3,
@@ -81,7 +63,7 @@ def test_last_policy_keeps_weights_only_and_they_still_load(tmp_path):
     # tools/test.py on the single reduced checkpoint reproduces the fold's
     # own test predictions.
     out = str(tmp_path / 'single')
-    load_test_tool().main([TOY_CFG, osp.join(fold, 'epoch_3.pth'), '--subjects', FOLD,
+    load_script('tools/test.py').main([TOY_CFG, osp.join(fold, 'epoch_3.pth'), '--subjects', FOLD,
                            '--work-dir', out])
     np.testing.assert_allclose(scores(osp.join(out, 'predictions.json')),
                                scores(osp.join(fold, 'predictions.json')), rtol=0, atol=1e-6)

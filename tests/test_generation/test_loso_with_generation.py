@@ -3,31 +3,24 @@ train split. The loop puts the fold's exclude_subjects into the wrapped
 dataset; the wrapper then picks the leakage-free generator by itself."""
 import copy
 import json
-import os.path as osp
 
-from .test_generated_dataset import FAST, REPO, load_tool  # noqa: F401
+from tests.fixtures.repo import TOY_CFG, load_script
+
+from .test_generated_dataset import FAST
 from .toy_flow_maps import toy_dataset_cfg
 
+# The toy LOSO config of tests/fixtures with the generated-augmentation
+# wrapper as training set and the toy flow maps as the real data.
 CONFIG = '''
-_base_ = [{runtime!r}]
-custom_imports = dict(imports=['tests.test_generation.toy_flow_maps', 'tests.fixtures.toy'],
-                      allow_failed_imports=False)
-train_dataloader = dict(batch_size=32, num_workers=0,
-                        sampler=dict(type='DefaultSampler', shuffle=True),
-                        dataset=dict(type='GeneratedAugmentDataset', dataset={dataset!r},
-                                     generators_dir={generators_dir!r},
+_base_ = [{toy_config!r}]
+custom_imports = dict(imports=['tests.test_generation.toy_flow_maps', 'tests.fixtures.toy'])
+train_dataloader = dict(batch_size=32,
+                        dataset=dict(_delete_=True, type='GeneratedAugmentDataset',
+                                     dataset={dataset!r}, generators_dir={generators_dir!r},
                                      diffusion={diffusion!r}, train_missing=True))
-test_dataloader = dict(batch_size=32, num_workers=0,
-                       sampler=dict(type='DefaultSampler', shuffle=False),
-                       dataset=dict({dataset!r}, test_mode=True))
-test_evaluator = dict(type='MEMetric')
-model = dict(type='MEClassifier', backbone=dict(type='ToyBackbone'),
-             head=dict(type='LinearClsHead', in_channels=32, num_classes=3))
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
-train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
-val_cfg = None
-test_cfg = dict()
-default_hooks = dict(logger=dict(interval=1))
+test_dataloader = dict(batch_size=32, dataset=dict({dataset!r}, _delete_=True, test_mode=True))
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+train_cfg = dict(max_epochs=1)
 loso = dict(selection='last', oracle=False, subjects=['toyb_s2'])
 '''
 
@@ -36,14 +29,10 @@ def test_loso_train_with_generated_augmentation(tmp_path):
     diffusion = copy.deepcopy(FAST)
     config = tmp_path / 'toy_loso_ddpm.py'
     config.write_text(CONFIG.format(
-        runtime=osp.join(REPO, 'configs', '_base_', 'default_runtime.py'),
+        toy_config=TOY_CFG,
         diffusion=diffusion, dataset=toy_dataset_cfg(tmp_path / 'cache'),
         generators_dir=str(tmp_path / 'generators')))
-    spec_path = osp.join(REPO, 'tools', 'train.py')
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('mmmer_tool_train', spec_path)
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_script('tools/train.py')
     work_dir = tmp_path / 'work'
     train.main([str(config), '--work-dir', str(work_dir)])
     with open(work_dir / 'loso_summary.json') as f:

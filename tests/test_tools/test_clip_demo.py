@@ -1,23 +1,18 @@
 """demo/clip_demo.py: argument checks, a frames folder with frame numbers,
 the JSON line, and the picture record (untrained EDMDBN twin: fast)."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 
+from tests.fixtures.repo import ROOT, load_script
 from tests.test_apis.synthetic_clips import make_clips
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EDMDBN = osp.join(ROOT, 'configs', 'edmdbn', 'swin_aa_synthetic.py')
 
 
 def demo():
-    spec = importlib.util.spec_from_file_location('mmmer_clip_demo',
-                                                  osp.join(ROOT, 'demo', 'clip_demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('demo/clip_demo.py')
 
 
 @pytest.mark.parametrize('argv, message', [

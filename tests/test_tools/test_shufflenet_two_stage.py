@@ -3,13 +3,9 @@
 (SVM fine-tuning on apex frames), each stage-2 fold starting from the stage-1
 checkpoint of the SAME fold (configs/shufflenet/*_synthetic.py)."""
 import glob
-import importlib.util
 import json
-import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,7 +13,8 @@ import torch
 from mmengine.config import Config
 from sklearn.metrics import f1_score, recall_score
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.fixtures.repo import ROOT, load_script, run_script, synthetic_options
+
 CFG_DIR = osp.join(ROOT, 'configs', 'shufflenet')
 STAGE1 = osp.join(CFG_DIR, 'shufflenetv2_vit_flowpretrain_synthetic.py')
 STAGE2 = osp.join(CFG_DIR, 'shufflenetv2_vit_svm_synthetic.py')
@@ -33,31 +30,18 @@ LR = 1e-3  # Adam, both stages (configs/_base_/schedules/shufflenet_common.py)
 
 
 def toy_options(data_root, epochs):
-    gen = dict(num_subjects=4, clips_per_class=1, seed=0, frame_size=160,
-               clip_length_range='[8,10]')
-    opts = [f'train_cfg.max_epochs={epochs}']
-    # flip expansion is an option of the training MEDataset itself (no wrapper)
-    for ds in ('train_dataloader.dataset', 'test_dataloader.dataset'):
-        opts += [f'{ds}.data_root={data_root}',
-                 *[f'{ds}.generator.{k}={v}' for k, v in gen.items()],
-                 f'{ds}.preprocess.cache_dir={data_root}/cache',
-                 f'{ds}.preprocess.workers=1',
-                 # a 64 px face instead of the twin's 112 px (cheaper TV-L1)
-                 f'{ds}.preprocess.pipeline.2.size=64']
-    return opts
+    # flip expansion is an option of the training MEDataset itself (no wrapper);
+    # a 64 px face instead of the twin's 112 px (cheaper TV-L1)
+    return [f'train_cfg.max_epochs={epochs}',
+            *synthetic_options(data_root, 64, num_subjects=4, clips_per_class=1, seed=0,
+                               frame_size=160, clip_length_range='[8,10]')]
 
 
 def run_train(config, work_dir, *options, folds=None, check=True):
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
-           '--work-dir', str(work_dir)]
+    args = [config, '--work-dir', str(work_dir)]
     if folds:
-        cmd += ['--folds', folds]
-    cmd += ['--cfg-options', *options]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if check:
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
+        args += ['--folds', folds]
+    return run_script('tools/train.py', *args, '--cfg-options', *options, check=check)
 
 
 def fold_dir(work_dir, subject):
@@ -175,10 +159,7 @@ def test_stage2_writes_predictions_and_pooled_summary(two_stage):
 
 def test_missing_stage1_fold_is_a_clear_error(two_stage):
     # In-process (no second interpreter start-up): tools/train.py's main().
-    spec = importlib.util.spec_from_file_location(
-        'mmmer_train_tool', osp.join(ROOT, 'tools', 'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_script('tools/train.py')
     s1, wd = two_stage['s1'], osp.join(two_stage['s2'], 'missing')
     argv = [STAGE2, '--work-dir', wd, '--folds', NOT_PRETRAINED, '--cfg-options',
             *toy_options(two_stage['data_root'], epochs=1),
