@@ -16,28 +16,20 @@ which is checked, and the converted state dict is loaded strictly into the
 config's model before it is written (atomically). The never-run positional ViT
 (``vit_pos``) and the duplicated ``sa_atten.down`` entries are left out.
 """
-import argparse
 import os.path as osp
 
 from mmmer.models.utils.official_checkpoint_io import (
-    build_target_model, load_config, shipped_config, torch_load, verify_and_pack)
-
-DEFAULT_CONFIG = shipped_config('edmdbn/swin_aa_casme2.py')
+    build_target_model, converter_parser, load_config, torch_load, verify_and_pack)
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser(
+    parser = converter_parser(
         description='Official EDMDBN Lightning checkpoint -> mmmer checkpoint.',
         epilog='The official checkpoint of a fold is its best epoch by UF1 on the test '
-               'subject (an optimistic selection); the written meta says so.')
-    parser.add_argument('src', help='official .ckpt (Lightning) or a bare state dict')
-    parser.add_argument('dst', help='output .pth file')
-    parser.add_argument('--config', default=DEFAULT_CONFIG,
-                        help='mmmer config whose model must load the result strictly '
-                             '(default: configs/edmdbn/swin_aa_casme2.py)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. model.head.num_classes=5')
+               'subject (an optimistic selection); the written meta says so.',
+        src_help='official .ckpt (Lightning) or a bare state dict',
+        dst_help='output .pth file', default_config='edmdbn/swin_aa_casme2.py',
+        cfg_example='model.head.num_classes=5')
     parser.add_argument('--token-attention', choices=['auto', 'on', 'off'], default='auto',
                         help="whether the run used use_swin_CA; 'auto' reads the "
                              'checkpoint\'s hyper-parameters (default)')

@@ -19,32 +19,25 @@ the model of ``--config`` and loaded into it strictly before it is written
 ``s01`` -> ``smic_s1``, ``006`` -> ``samm_006``) and ``selection.json``, which
 makes tools/test.py label the summary "oracle-selected official weights".
 """
-import argparse
 import os
 import os.path as osp
 
 from mmmer.models.utils.official_checkpoint_io import (
-    build_target_model, load_config, shipped_config, torch_load, verify_and_pack)
-
-DEFAULT_CONFIG = shipped_config('htnet/htnet_3db.py')
+    build_target_model, converter_parser, load_config, torch_load, verify_and_pack)
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser(
+    parser = converter_parser(
         description='Official HTNet weights (Model.py state dicts) -> mmmer checkpoints.',
         epilog='SRC may be one <subject>.pth (then DST is the output file) or a folder of '
                'them (then DST is a LOSO work dir for tools/test.py). Official weights are '
                'best-epoch picks on each test subject; re-scored summaries are labelled '
-               '"oracle-selected official weights".')
-    parser.add_argument('src', help='official .pth file or folder of <subject>.pth files')
-    parser.add_argument('dst', help='output .pth file, or LOSO work dir in folder mode')
-    parser.add_argument('--config', default=DEFAULT_CONFIG,
-                        help='mmmer config whose model must load the result strictly '
-                             '(default: configs/htnet/htnet_3db.py)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. model.backbone.block_repeats='
-                             '"(2,2,8)" for the three-dataset script\'s network')
+               '"oracle-selected official weights".',
+        src_help='official .pth file or folder of <subject>.pth files',
+        dst_help='output .pth file, or LOSO work dir in folder mode',
+        default_config='htnet/htnet_3db.py',
+        cfg_example='model.backbone.block_repeats="(2,2,8)" for the three-dataset '
+                    "script's network")
     parser.add_argument('--input-order', choices=['auto', 'uvs', 'file'], default='auto',
                         help="plane order the config's data gives the model: 'file' = the "
                              "PNG's (strain, v, u) planes as the official code reads them, "

@@ -3,7 +3,7 @@ config, target model, checked output."""
 import os.path as osp
 import time
 
-__all__ = ['shipped_config', 'load_config', 'build_target_model',
+__all__ = ['shipped_config', 'converter_parser', 'load_config', 'build_target_model',
            'verify_and_pack', 'torch_load']
 
 
@@ -13,6 +13,27 @@ def shipped_config(name: str) -> str:
     import mmmer
     from mmmer.utils.compat import external_config_path
     return external_config_path(osp.dirname(osp.abspath(mmmer.__file__)), name)
+
+
+def converter_parser(description, epilog, src_help, dst_help, default_config,
+                     cfg_example):
+    """The arguments every converter takes: ``src``, ``dst``, ``--config``
+    (default: the shipped config ``default_config``, relative to
+    ``configs/``) whose model must load the result strictly, and
+    ``--cfg-options`` (``cfg_example``: an override to show in the help).
+    A converter adds its own options and returns ``parse_args()``."""
+    import argparse
+
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(description=description, epilog=epilog)
+    parser.add_argument('src', help=src_help)
+    parser.add_argument('dst', help=dst_help)
+    parser.add_argument('--config', default=shipped_config(default_config),
+                        help='mmmer config whose model must load the result strictly '
+                             f'(default: configs/{default_config})')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help=f'override config entries, e.g. {cfg_example}')
+    return parser
 
 
 def load_config(path, cfg_options=None):
