@@ -2,7 +2,8 @@
 # the same network, preprocessing, schedule and budget as the easy twin, only
 # the data differ (16 subjects, 0.2-1 px motion, identity / head / blink
 # distractors, shared action units, 3DB-like class imbalance). Its measured
-# numbers are in README.md and metafile.yml of this folder.
+# numbers are in README.md and metafile.yml of this folder; the method and
+# every deviation from the paper: docs/methods/edmdbn.md.
 #
 #   python tools/train.py configs/edmdbn/swin_aa_synthetic-hard.py
 _base_ = ['./swin_aa_synthetic.py', '../_base_/datasets/synthetic_hard_settings.py']
