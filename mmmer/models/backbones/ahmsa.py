@@ -1,29 +1,30 @@
-"""AHMSA-Net: Adaptive Hierarchical Multi-Scale Attention Network (seed paper B).
+"""AHMSA-Net: Adaptive Hierarchical Multi-Scale Attention Network (Zhang et al.,
+2025; docs/methods/ahmsa.md).
 
-No public code exists; this is the reconstruction of flow_models spec section 3
-on HTNet's skeleton. Every choice the paper does not state is an argument
-whose default is the spec's proposal:
+No public code exists; this is mmmer's reconstruction on HTNet's skeleton.
+Every choice the paper does not state is an argument whose default is mmmer's
+choice, argued in docs/methods/ahmsa.md:
 
 - Patch embedding as HTNet (7x7 patches, (p1, p2, c) order, 147 -> 256);
-  no positional embedding (B mentions none; ``pos_embed=True`` adds HTNet's
+  no positional embedding (the paper mentions none; ``pos_embed=True`` adds HTNet's
   per-level scalar, +3 params).
 - Three levels, dims 256/512/1024, heads 3/6/12 (HTNet multipliers), blocks
-  (2, 2, 8) (B table 3).
-- Multi-scale attention block (B sec. 3.4), each sublayer pre channel-LN with
+  (2, 2, 8) (the paper's Table 3).
+- Multi-scale attention block (the paper's Sec. 3.4), each sublayer pre channel-LN with
   a residual add:
   1. channel attention, CBAM-style: ``y * sigmoid(MLP(avgpool y) + MLP(maxpool y))``
      with a shared bias-free MLP ``C -> C/r -> C`` (ReLU), r = 16;
   2. spatial attention: HTNet's softmax attention over **all patches of the
-     level** (16, 4, 1 tokens; B: "interactions between different patches");
+     level** (16, 4, 1 tokens; the paper: "interactions between different patches");
      ``attention_scope='window'`` uses HTNet's one-token windows instead
      (same parameter count);
   3. FFN ``C -> 4C -> C`` with GELU.
-- Adaptive downsampling between levels (B eq. 2): 3x3 conv C -> 2C (pad 1),
-  channel LN (B eq. 3), AdaptiveMaxPool2d to H/2 (on 4x4 that equals
+- Adaptive downsampling between levels (the paper's Eq. 2): 3x3 conv C -> 2C (pad 1),
+  channel LN (Eq. 3), AdaptiveMaxPool2d to H/2 (on 4x4 that equals
   MaxPool(2, 2), unlike HTNet's overlapping MaxPool(3, 2, 1)).
 - Head: channel LN and spatial mean -> (B, 1024) for ``LinearClsHead``.
 
-Parameters with the 3-class linear head: 115,579,395 (spec 3, pinned in tests);
+Parameters with the 3-class linear head: 115,579,395 (pinned in tests);
 per block 796,672 / 3,180,544 / 12,709,888.
 """
 from typing import Optional, Sequence
@@ -86,7 +87,7 @@ class MultiScaleAttentionBlock(nn.Module):
 
 
 class AdaptiveDownsample(Aggregate):
-    """B eq. 2: 3x3 conv C -> out (pad 1), channel LN, AdaptiveMaxPool to H/2.
+    """AHMSA-Net Eq. 2: 3x3 conv C -> out (pad 1), channel LN, AdaptiveMaxPool to H/2.
 
     Shares HTNet's Aggregate (conv + channel LN, with its exact dense-GEMM
     path on 2x2 maps); only the pooling differs (on 4x4, AdaptiveMaxPool to
@@ -104,7 +105,7 @@ class AdaptiveDownsample(Aggregate):
 
 @MODELS.register_module()
 class AHMSANet(BaseModule):
-    """AHMSA-Net backbone (paper B; reconstruction of spec 3).
+    """AHMSA-Net backbone (mmmer's reconstruction; docs/methods/ahmsa.md).
 
     Args:
         image_size, patch_size, in_channels, dim, heads, num_hierarchies,

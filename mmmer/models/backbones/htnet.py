@@ -1,8 +1,9 @@
 """HTNet: Hierarchical Transformer Network for micro-expression recognition.
 
 Wang et al., "HTNet for micro-expression recognition", Neurocomputing 2024;
-architecture as the official code builds it (flow_models spec 1.2), plus
-seed paper A's LAPE (eq. 6, spec 2.1) and ESAAT (spec 2.2/2.3) options.
+architecture as the official code builds it, plus the LAPE (Eq. 6) and
+ESAAT options of the LAPE/ESAAT paper (Zhang et al., 2025;
+docs/methods/htnet.md, docs/methods/htnet_lape_esaat.md).
 
 Pipeline on a (B, 3, 28, 28) input (official call: image 28, patch 7, dim 256,
 heads 3, 3 hierarchies, blocks (2, 2, 10)):
@@ -24,7 +25,7 @@ heads 3, 3 hierarchies, blocks (2, 2, 10)):
 5. Channel LN and spatial mean: a (B, 1024) feature for ``LinearClsHead``.
 
 Parameters with the 3-class linear head: 139,582,982 for blocks (2, 2, 10),
-114,429,446 for (2, 2, 8) (spec 1.3; pinned in tests).
+114,429,446 for (2, 2, 8) (pinned in tests).
 
 Implementation notes (speed, outputs unchanged): features stay channels-last
 ``(B, H, W, C)`` so every 1x1 conv is one GEMM (``nn.Linear``) and the channel
@@ -215,7 +216,7 @@ def hierarchy_patch_grid(name: str, image_size: int, patch_size: int,
 
 @MODELS.register_module()
 class HTNet(BaseModule):
-    """HTNet backbone (spec 1.2), with paper A's LAPE and ESAAT switches.
+    """HTNet backbone (official layout), with the LAPE/ESAAT paper's switches.
 
     Args:
         image_size (int): input side (28).
@@ -226,13 +227,14 @@ class HTNet(BaseModule):
         num_hierarchies (int): levels (3).
         block_repeats (Sequence[int]): blocks per level in processing order,
             fine to coarse ((2, 2, 10) official ``main_HTNet.py``; (2, 2, 8)
-            in its three-dataset script and papers A/B).
+            in its three-dataset script and in the LAPE/ESAAT and AHMSA-Net
+            papers).
         ffn_mult (int): FFN expansion (4).
         attention (dict): attention layer config from the MODELS registry,
             e.g. ``dict(type='SoftmaxAttention')`` (default) or
             ``dict(type='AgentAttention', agent_pool_size=1)``. ``dim``,
             ``num_heads`` and ``window_size`` are filled in per level.
-        lape (bool | dict): paper A's learnable absolute position embedding
+        lape (bool | dict): the LAPE/ESAAT paper's learnable absolute position embedding
             added after the patch embedding (+ dim * fmap^2 = 4,096 params).
             ``True`` uses defaults; a dict is its config.
         drop_attention (Iterable[int]): ESAAT: attention sublayers *not built*

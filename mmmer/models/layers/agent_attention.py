@@ -1,7 +1,8 @@
-"""Agent Attention (Han et al., ECCV 2024), as used by seed paper A's ESAAT.
+"""Agent Attention (Han et al., ECCV 2024), as used by the ESAAT of the
+LAPE/ESAAT paper (Zhang et al., 2025).
 
-Paper A eq. 7 writes ``Att(Q, K, A, V) = softmax(Q A^T) softmax(A K^T) V``;
-the full form (flow_models spec 2.3) adds the dim_head^-0.5 scale to both
+That paper's Eq. 7 writes ``Att(Q, K, A, V) = softmax(Q A^T) softmax(A K^T) V``;
+the full form of Han et al. (which mmmer implements) adds the dim_head^-0.5 scale to both
 softmaxes, learnable agent position biases and a depthwise-conv term on V:
 
     A       = AdaptiveAvgPool_{p x p}(Q on its token grid)        (n_agents = p^2)

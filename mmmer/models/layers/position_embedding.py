@@ -1,8 +1,9 @@
-"""Learnable absolute position embedding (LAPE), seed paper A eq. 6.
+"""Learnable absolute position embedding (LAPE), Eq. 6 of the LAPE/ESAAT paper
+(Zhang et al., 2025).
 
 ``LAPE(x_i) = x_i + PE(p_i)``: one learnable C-dim vector per patch position,
-added to the patch embeddings. Layout (flow_models spec 2.1, a proposal since
-A gives only the equation): a tensor ``P`` of shape ``(1, C, H, W)`` (HTNet:
+added to the patch embeddings. Layout (mmmer's choice, since
+the paper gives only the equation): a tensor ``P`` of shape ``(1, C, H, W)`` (HTNet:
 1 x 256 x 4 x 4 = 4,096 parameters), trunc-normal(std 0.02) init, added
 straight after HTNet's patch-embedding projection.
 """

@@ -88,7 +88,7 @@ def inference_mode_active(module: nn.Module) -> bool:
 
 @MODELS.register_module()
 class SoftmaxAttention(nn.Module):
-    """Multi-head self-attention as HTNet builds it (spec 1.2).
+    """Multi-head self-attention as HTNet's official code builds it.
 
     ``out = W_o concat_h softmax(Q_h K_h^T * d^-0.5) V_h + b_o`` with one bias-free
     projection to Q, K, V (``dim -> 3 * heads * dim_head``) and a biased
