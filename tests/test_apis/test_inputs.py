@@ -143,3 +143,25 @@ def test_face_detection_fallback_is_flagged_in_result_and_picture(tmp_path):
     assert vis['face_fallback'] is True and 'FACE-DETECTION FALLBACK' in vis['title']
     assert osp.isfile(vis['file'])
     json.dumps(pred)  # JSON-ready
+
+
+def test_prefetching_inferencer_equals_in_line_preprocessing(clips, tmp_path):
+    """Background preprocessing (prefetch) changes nothing but timing: the same
+    predictions and scores, in input order, as in-line preprocessing; an error
+    in a later clip surfaces with its own message."""
+    from mmmer.apis import MERInferencer
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        inferencer = MERInferencer(HTNET, None, cfg_options=SMALL)
+    batch = [dict(onset=c['onset_path'], apex=c['apex_path'], name=c['clip'])
+             for c in clips[:5]]
+    ahead = inferencer(batch, batch_size=2, prefetch=2)['predictions']
+    in_line = inferencer(batch, batch_size=2, prefetch=0)['predictions']
+    assert [p['name'] for p in ahead] == [c['clip'] for c in clips[:5]]
+    assert [p['pred_label'] for p in ahead] == [p['pred_label'] for p in in_line]
+    np.testing.assert_allclose([list(p['scores'].values()) for p in ahead],
+                               [list(p['scores'].values()) for p in in_line],
+                               rtol=1e-5, atol=1e-6)
+    broken = batch[:2] + [dict(onset=batch[2]['onset'], apex=str(tmp_path / 'gone.jpg'))]
+    with pytest.raises(MMMERUserError, match='gone.jpg'):
+        inferencer(broken, batch_size=2, prefetch=2)
