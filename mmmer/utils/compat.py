@@ -334,8 +334,18 @@ def init_cpu_distributed(cfg):
 
 
 def _destroy_process_group():
+    import datetime
+
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
+        # Let every rank reach the teardown before any rank tears its gloo
+        # threads down: a rank that destroys the group while a peer still
+        # talks to it can abort the same way. Bounded, so a crashed peer
+        # cannot hang the exit.
+        try:
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=60))
+        except Exception:  # noqa: BLE001  (a peer already gone: tear down anyway)
+            pass
         dist.destroy_process_group()
 
 
