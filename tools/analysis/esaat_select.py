@@ -159,4 +159,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(0 if main() else 1)
+    from mmmer.utils.cli import run_cli
+    sys.exit(0 if run_cli(main) else 1)
