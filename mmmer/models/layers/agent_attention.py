@@ -38,7 +38,7 @@ from torch.nn.init import trunc_normal_
 
 from mmmer.registry import MODELS
 
-from .softmax_attention import SoftmaxAttention, check_tokens, inference_mode_active
+from .softmax_attention import SoftmaxAttention, check_tokens
 
 
 @MODELS.register_module()
@@ -141,11 +141,9 @@ class AgentAttention(SoftmaxAttention):
         return weight, bias
 
     def single_token(self, x: torch.Tensor) -> torch.Tensor:
-        if inference_mode_active(self):
-            composed = self._single_token_cache.get(
-                self.single_token_sources(), self.single_token_map)
-            if composed is not None:
-                return F.linear(x, *composed)
+        folded = self.folded_single_token(x)
+        if folded is not None:
+            return folded
         v = self.value(x)
         out = v + self.depthwise(v, 1, 1) if self.dwc is not None else v
         return self.proj(out)

@@ -153,13 +153,21 @@ class SoftmaxAttention(nn.Module):
             bias = vb if bias is None else bias + vb
         return weight, bias
 
-    def single_token(self, x: torch.Tensor) -> torch.Tensor:
-        """Attention of one-token windows (softmax over one key is 1)."""
+    def folded_single_token(self, x: torch.Tensor) -> Optional[torch.Tensor]:
+        """One-token attention through the cached composed map
+        (:meth:`single_token_map`) in eval/no-grad inference, else None."""
         if inference_mode_active(self):
             composed = self._single_token_cache.get(
                 self.single_token_sources(), self.single_token_map)
             if composed is not None:
                 return F.linear(x, *composed)
+        return None
+
+    def single_token(self, x: torch.Tensor) -> torch.Tensor:
+        """Attention of one-token windows (softmax over one key is 1)."""
+        folded = self.folded_single_token(x)
+        if folded is not None:
+            return folded
         return self.proj(self.value(x))
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
